@@ -1,0 +1,161 @@
+import convict from 'convict';
+
+/**
+ * Every configuration key pullrep knows. Each key is also an environment variable:
+ * `PULLREP_` + the key in upper snake case (`kafka.brokers` → `PULLREP_KAFKA_BROKERS`).
+ * Keys marked `sensitive` are never printed or logged.
+ */
+
+const duration = (doc: string, def: number) => ({ doc, format: 'nat', default: def });
+
+const definition = {
+  kafka: {
+    brokers: {
+      doc: 'Kafka bootstrap brokers, host:port, comma separated',
+      format: 'broker-list',
+      default: ['127.0.0.1:9092'] as string[],
+    },
+    clientId: { doc: 'Kafka client id', format: String, default: 'pullrep' },
+    connectionTimeoutMs: duration('Time allowed to open a connection to a broker', 3000),
+    requestTimeoutMs: duration('Time allowed for one broker request', 30000),
+    sasl: {
+      mechanism: {
+        doc: 'SASL mechanism (empty for none)',
+        format: ['', 'plain', 'scram-sha-256', 'scram-sha-512'],
+        default: '',
+      },
+      username: { doc: 'SASL user name', format: String, default: '' },
+      password: { doc: 'SASL password', format: String, default: '', sensitive: true },
+    },
+    ssl: { doc: 'Use TLS to reach the brokers', format: 'switch', default: false },
+  },
+  topics: {
+    events: {
+      doc: 'The topic of ref-update events, shared by all replicas',
+      format: 'topic-name',
+      default: 'git.ref-updates',
+    },
+    partitions: { doc: 'Partition count of the events topic when pullrep creates it', format: 'pos-int', default: 12 },
+    replicationFactor: {
+      doc: 'Replication factor of topics pullrep creates (-1 = broker default)',
+      format: 'int',
+      default: -1,
+    },
+    failedRetentionMs: duration('Retention of the failed topic (default 90 days)', 90 * 24 * 3600 * 1000),
+  },
+  primary: {
+    name: { doc: 'Name of this primary, carried in every event', format: String, default: 'primary' },
+    root: { doc: "Directory holding the primary's bare repositories", format: String, default: '' },
+    url: {
+      doc: 'Fetch URL template with {repo}, e.g. https://git.example.com/{repo}',
+      format: String,
+      default: '',
+    },
+    username: { doc: 'User name for HTTP fetches from the primary', format: String, default: '' },
+    password: {
+      doc: 'Password or token for HTTP fetches from the primary',
+      format: String,
+      default: '',
+      sensitive: true,
+    },
+    sshKeyFile: { doc: 'Private key file for ssh fetches from the primary', format: String, default: '', sensitive: true },
+  },
+  publish: {
+    timeoutMs: duration('How long publish waits for Kafka before spooling the event', 2000),
+    spoolDir: {
+      doc: 'Directory of the publish spool (default: <primary.root>/.pullrep-spool)',
+      format: String,
+      default: '',
+    },
+    maxEventBytes: {
+      doc: 'Largest encoded event; bigger pushes are split into several events',
+      format: 'pos-int',
+      default: 256 * 1024,
+    },
+  },
+  replica: {
+    name: { doc: 'Name of this replica; also its consumer group', format: 'replica-name', default: 'replica' },
+    root: { doc: "Directory holding the replica's bare repositories", format: String, default: '' },
+    applyDeletes: {
+      doc: 'Delete a repository on the replica when the primary deletes it',
+      format: 'switch',
+      default: false,
+    },
+    fetchConcurrency: { doc: 'Repositories synced in parallel', format: 'pos-int', default: 4 },
+    fetchTimeoutMs: duration('Time limit of one git process', 10 * 60 * 1000),
+    recloneAfterFailures: {
+      doc: 'Consecutive failed incremental syncs of a repository before it is cloned afresh',
+      format: 'pos-int',
+      default: 3,
+    },
+    missingRepoGraceMs: duration(
+      'How long "repository not found on the primary" counts as transient after an event was published',
+      10 * 60 * 1000,
+    ),
+    shutdownGraceMs: duration('How long shutdown waits for running syncs', 30000),
+    transactions: {
+      doc: 'Hand events to the next stage and commit the offset in one Kafka transaction',
+      format: 'switch',
+      default: false,
+    },
+    partitionsConsumedConcurrently: {
+      doc: 'Partitions each consumer processes at the same time',
+      format: 'pos-int',
+      default: 4,
+    },
+    sessionTimeoutMs: duration('Consumer group session timeout', 30000),
+    maintenanceIntervalMs: duration('Interval of scheduled housekeeping (git maintenance); 0 = off', 6 * 3600 * 1000),
+  },
+  retry: {
+    stages: { doc: 'Number of retry stages (retry topics)', format: 'retry-stages', default: 4 },
+    initialDelayMs: duration('Delay of the first retry stage', 30 * 1000),
+    multiplier: { doc: 'Factor between the delays of consecutive stages', format: 'multiplier', default: 10 },
+    maxDelayMs: duration('Largest delay of any stage', 3 * 3600 * 1000),
+    maxRetryPeriodMs: duration('Longest time an event may spend in the retry ladder', 6 * 3600 * 1000),
+  },
+  http: {
+    host: { doc: 'Address of the metrics and health endpoint', format: String, default: '127.0.0.1' },
+    port: { doc: 'Port of the metrics and health endpoint (0 = off)', format: 'port', default: 9464 },
+  },
+  log: {
+    level: {
+      doc: 'Log level',
+      format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info',
+    },
+    pretty: {
+      doc: 'Human-readable logs (auto = when stderr is a terminal)',
+      format: ['auto', 'true', 'false'],
+      default: 'auto',
+    },
+  },
+};
+
+/** Puts an environment variable name on every leaf of the definition. */
+function withEnv(node: Record<string, unknown>, path: string[] = []): void {
+  for (const [key, value] of Object.entries(node)) {
+    const child = value as Record<string, unknown>;
+    if (child && typeof child === 'object' && 'default' in child && 'doc' in child) {
+      child.env = envName([...path, key].join('.'));
+    } else if (child && typeof child === 'object') {
+      withEnv(child, [...path, key]);
+    }
+  }
+}
+
+/** `kafka.clientId` → `PULLREP_KAFKA_CLIENT_ID`. */
+export function envName(key: string): string {
+  return (
+    'PULLREP_' +
+    key
+      .split('.')
+      .map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
+      .join('_')
+  );
+}
+
+withEnv(definition);
+
+export const schemaDefinition = definition;
+export type ConfigSchema = typeof definition;
+export type PullrepConvict = convict.Config<convict.InternalSchema<ConfigSchema>>;

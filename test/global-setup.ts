@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kafkaBrokers: string;
+  }
+}
+
+const run = promisify(execFile);
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** A Docker engine answers only where DOCKER_HOST or the default socket exists. */
+function dockerMayAnswer(): boolean {
+  return Boolean(process.env.DOCKER_HOST) || existsSync('/var/run/docker.sock');
+}
+
+async function fromTestcontainers(): Promise<{ brokers: string; stop: () => Promise<void> } | undefined> {
+  if (!dockerMayAnswer()) return undefined;
+  try {
+    const { KafkaContainer } = await import('@testcontainers/kafka');
+    const container = await new KafkaContainer('confluentinc/cp-kafka:7.9.0').withKraft().start();
+    return {
+      brokers: `${container.getHost()}:${container.getMappedPort(9093)}`,
+      stop: async () => {
+        await container.stop();
+      },
+    };
+  } catch (err) {
+    console.warn(`testcontainers could not start Kafka (${(err as Error).message}); using the local broker`);
+    return undefined;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** The first port from 39092 on (in steps of 100) where the broker and its controller (port+1) are free. */
+async function freeBrokerPort(): Promise<string> {
+  for (let port = 39092; port < 40000; port += 100) {
+    if ((await portFree(port)) && (await portFree(port + 1))) return String(port);
+  }
+  throw new Error('no free port pair for a local Kafka broker between 39092 and 40000');
+}
+
+/** The local KRaft broker from Apache Kafka's jars, on its own port so it never meets a user's broker. */
+async function fromLocalBroker(): Promise<{ brokers: string; stop: () => Promise<void> }> {
+  const port = process.env.PULLREP_TEST_KAFKA_PORT ?? (await freeBrokerPort());
+  const env = { ...process.env, PULLREP_KAFKA_PORT: port };
+  const script = join(repoRoot, 'scripts', 'kafka.sh');
+  const { stdout } = await run('bash', [script, 'start'], { env, timeout: 10 * 60 * 1000 });
+  const startedHere = !stdout.includes('already running');
+  return {
+    brokers: `127.0.0.1:${port}`,
+    stop: async () => {
+      if (startedHere) await run('bash', [script, 'stop'], { env });
+    },
+  };
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const fromEnv = process.env.KAFKA_BROKERS;
+  const broker = fromEnv
+    ? { brokers: fromEnv, stop: async () => undefined }
+    : ((await fromTestcontainers()) ?? (await fromLocalBroker()));
+  project.provide('kafkaBrokers', broker.brokers);
+  return broker.stop;
+}

@@ -1,0 +1,75 @@
+import { inject } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { createKafka, createMissingTopics, readToEnd, type Kafka, type KafkaMessage } from '../../src/kafka/index.js';
+import { silentLogger } from '../../src/log/index.js';
+import { randomName } from './git.js';
+import { waitFor } from './wait.js';
+
+/** The broker chosen by the global setup (KAFKA_BROKERS, testcontainers or the local broker). */
+export function testBrokers(): string[] {
+  return inject('kafkaBrokers').split(',');
+}
+
+/** A quiet client of the test broker, with the configuration's defaults for everything else. */
+export function testKafka(): Kafka {
+  const { kafka } = loadConfig({ env: {} }).config;
+  return createKafka({ ...kafka, brokers: testBrokers(), clientId: randomName('test'), logger: silentLogger() });
+}
+
+export async function createTopic(kafka: Kafka, topic: string, partitions = 1, config: Record<string, string> = {}): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await createMissingTopics(admin, [{ topic, numPartitions: partitions, config }]);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface ReadRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  timestamp: string;
+  headers: Record<string, string>;
+}
+
+function toRecord(partition: number, m: KafkaMessage): ReadRecord {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.map(String).join(',') : String(v);
+  }
+  return {
+    partition,
+    offset: m.offset,
+    key: m.key ? m.key.toString() : null,
+    value: m.value ? m.value.toString() : null,
+    timestamp: m.timestamp,
+    headers,
+  };
+}
+
+/**
+ * Every record now on a topic (all partitions), read by a throwaway consumer group: up to the end
+ * offsets at the start (src/kafka's readToEnd), or, with `atLeast`, until that many have arrived.
+ */
+export async function readTopic(kafka: Kafka, topic: string, options: { atLeast?: number; timeoutMs?: number } = {}): Promise<ReadRecord[]> {
+  const records: ReadRecord[] = [];
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  if (options.atLeast === undefined) {
+    await readToEnd(kafka, topic, (partition, message) => records.push(toRecord(partition, message)), { timeoutMs });
+  } else {
+    const atLeast = options.atLeast;
+    const consumer = kafka.consumer({ groupId: randomName('reader'), maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ partition, message }) => void records.push(toRecord(partition, message)) });
+      await waitFor(() => records.length >= atLeast, { timeoutMs, what: `${atLeast} records of ${topic}` });
+    } finally {
+      await consumer.disconnect();
+    }
+  }
+  return records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+}

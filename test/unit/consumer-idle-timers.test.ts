@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { patchRequestQueue, stopIdleRequestTimers } from '../../src/kafka/idle-timers.js';
+
+function queueClass() {
+  const calls: string[] = [];
+  class Queue {
+    pending: unknown[] = [];
+    throttledUntil = -1;
+    scheduleCheckPendingRequests(): void {
+      calls.push('scheduled');
+    }
+  }
+  return { Queue, calls };
+}
+
+function logger() {
+  const lines: string[] = [];
+  return { lines, debug: (...a: unknown[]) => lines.push(`debug ${JSON.stringify(a)}`), warn: (...a: unknown[]) => lines.push(`warn ${JSON.stringify(a)}`) };
+}
+
+describe('stopping kafkajs idle timers', () => {
+  it('skips the timer only for an idle, unthrottled queue', () => {
+    const { Queue, calls } = queueClass();
+    expect(patchRequestQueue(Queue)).toBeUndefined();
+    const q = new Queue();
+    q.scheduleCheckPendingRequests();
+    expect(calls).toEqual([]);
+    q.pending.push({});
+    q.scheduleCheckPendingRequests();
+    q.pending = [];
+    q.throttledUntil = Date.now() + 60_000;
+    q.scheduleCheckPendingRequests();
+    expect(calls).toEqual(['scheduled', 'scheduled']);
+  });
+
+  it('leaves a queue with other internals to kafkajs\'s own code', () => {
+    const calls: string[] = [];
+    class Other {
+      scheduleCheckPendingRequests(): void {
+        calls.push('scheduled');
+      }
+    }
+    expect(patchRequestQueue(Other)).toBeUndefined();
+    expect(() => new Other().scheduleCheckPendingRequests()).not.toThrow();
+    expect(calls).toEqual(['scheduled']);
+  });
+
+  it('changes nothing when the method is not there', () => {
+    expect(patchRequestQueue(class {})).toMatch(/scheduleCheckPendingRequests/);
+    expect(patchRequestQueue(undefined)).toMatch(/scheduleCheckPendingRequests/);
+  });
+
+  it('patches the real kafkajs once and logs once', () => {
+    const log = logger();
+    stopIdleRequestTimers(log);
+    stopIdleRequestTimers(log);
+    expect(log.lines).toHaveLength(1);
+    expect(log.lines[0]).toMatch(/^debug .*stopped/);
+  });
+});
