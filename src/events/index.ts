@@ -1,0 +1,3 @@
+export * from './event.js';
+export * from './names.js';
+export * from './errors.js';
