@@ -1,0 +1,95 @@
+import type { BoundedProducer } from '../kafka/index.js';
+import type { Logger } from '../log/index.js';
+import { InvalidSpoolFileError, SpoolError } from './errors.js';
+import type { Spool, SpoolEntry } from './spool.js';
+import type { SpoolLock } from './spool-lock.js';
+
+export interface DrainDeps {
+  spool: Spool;
+  /** The lock this process holds while draining; refreshed as batches are acknowledged. */
+  lock: SpoolLock;
+  producer: () => BoundedProducer;
+  logger: Logger;
+}
+
+export interface DrainOptions {
+  /** Epoch ms by which every send must be acknowledged. */
+  deadline: number | (() => number);
+  /** How many listings of the spool to work through; publish takes one, flush goes on until empty. */
+  passes?: number;
+  /** Events read and sent together. */
+  batchSize?: number;
+  /**
+   * Spool files this process has just written, with their records (validated when they were
+   * encoded): sent without being read back. Every other file is read and validated.
+   */
+  written?: ReadonlyMap<string, SpoolEntry>;
+}
+
+export interface DrainResult {
+  sent: number;
+  quarantined: string[];
+}
+
+/**
+ * Sends the spooled events in name order and deletes each one once the broker acknowledged it.
+ * Stops at the first failure to send (what follows stays, so order per repository is kept) and
+ * throws it. Files that are not valid events are moved aside, not sent. A file that cannot be read
+ * (permissions, I/O) stays where it is and is passed over, so it cannot hold up the others; once
+ * the rest is sent, the drain throws its SpoolError.
+ */
+export async function drainSpool(deps: DrainDeps, options: DrainOptions): Promise<DrainResult> {
+  const { spool, lock, logger } = deps;
+  const result: DrainResult = { sent: 0, quarantined: [] };
+  const deadline = typeof options.deadline === 'function' ? options.deadline : () => options.deadline as number;
+  const batchSize = options.batchSize ?? 500;
+  const passedOver = new Map<string, Error>();
+  for (let pass = 0; pass < (options.passes ?? Number.POSITIVE_INFINITY); pass++) {
+    const names = (await spool.names()).filter((name) => !passedOver.has(name));
+    if (names.length === 0) break;
+    for (let i = 0; i < names.length; i += batchSize) {
+      const entries: SpoolEntry[] = [];
+      for (const name of names.slice(i, i + batchSize)) {
+        const entry = options.written?.get(name) ?? (await readOrSetAside(deps, name, result, passedOver));
+        if (entry) entries.push(entry);
+      }
+      if (entries.length === 0) continue;
+      let next = 0;
+      await deps.producer().send(entries, deadline(), async (count) => {
+        for (const entry of entries.slice(next, next + count)) await spool.remove(entry.name);
+        next += count;
+        result.sent += count;
+        await lock.refresh();
+      });
+      logger.debug({ sent: entries.length, dir: spool.dir }, 'spooled events delivered');
+    }
+  }
+  const [problem] = passedOver.values();
+  if (problem) throw problem;
+  return result;
+}
+
+/**
+ * Reads one spooled event. A file that is not a valid event is moved aside; one that cannot be
+ * read, or cannot be moved, is left in place and remembered in `passedOver`.
+ */
+async function readOrSetAside(deps: DrainDeps, name: string, result: DrainResult, passedOver: Map<string, Error>): Promise<SpoolEntry | undefined> {
+  try {
+    return await deps.spool.read(name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // another drain sent it
+    if (!(err instanceof InvalidSpoolFileError)) {
+      passedOver.set(name, err as Error);
+      deps.logger.error({ file: name, err: (err as Error).message }, 'spooled event cannot be read; left in place');
+      return undefined;
+    }
+    try {
+      const aside = await deps.spool.quarantine(name);
+      result.quarantined.push(aside);
+      deps.logger.error({ file: aside, err: err.message }, 'invalid spooled event moved aside');
+    } catch (moveErr) {
+      passedOver.set(name, new SpoolError(`${err.message}; and it cannot be moved aside: ${(moveErr as Error).message}`, { cause: moveErr }));
+    }
+    return undefined;
+  }
+}

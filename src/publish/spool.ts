@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeEvent, type RefEvent } from '../events/index.js';
+import type { OutgoingRecord } from '../kafka/index.js';
+import { InvalidSpoolFileError, SpoolError } from './errors.js';
+
+/**
+ * The primary's spool: events not (yet) acknowledged by Kafka, one file each, named so that
+ * names sort in publish order. A file is complete or absent: it is written to a temporary name,
+ * fsynced, renamed into place and the directory fsynced. It is deleted only after the broker
+ * acknowledged it.
+ */
+export const SPOOL_SUFFIX = '.event';
+
+export interface SpoolEntry extends OutgoingRecord {
+  name: string;
+  value: string;
+}
+
+/** What `spool list` shows of one waiting event. */
+export interface SpoolItem {
+  name: string;
+  topic: string;
+  repo: string;
+  kind: string;
+  refs: number;
+  id: string;
+  spooledAt: Date;
+  /** Set when the file cannot be read back as a valid event. */
+  problem?: string;
+}
+
+let sequence = 0;
+
+export class Spool {
+  constructor(
+    readonly dir: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Writes the records durably, in order; returns their file names. */
+  async append(records: OutgoingRecord[]): Promise<string[]> {
+    await this.ensureDir();
+    const names: string[] = [];
+    for (const record of records) {
+      sequence += 1;
+      const name = `${String(this.now()).padStart(15, '0')}-${String(sequence).padStart(6, '0')}-${process.pid}-${randomBytes(4).toString('hex')}${SPOOL_SUFFIX}`;
+      const value = typeof record.value === 'string' ? record.value : record.value.toString('utf8');
+      await this.writeDurably(name, JSON.stringify({ topic: record.topic, key: record.key, value }));
+      names.push(name);
+    }
+    await this.syncDir();
+    return names;
+  }
+
+  /** Names of the waiting events, oldest first. */
+  async names(): Promise<string[]> {
+    let files: string[];
+    try {
+      files = await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new SpoolError(`cannot read the spool ${this.dir}: ${(err as Error).message}`, { cause: err });
+    }
+    return files.filter((f) => f.endsWith(SPOOL_SUFFIX) && !f.startsWith('.')).sort();
+  }
+
+  async has(name: string): Promise<boolean> {
+    return stat(join(this.dir, name)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /**
+   * Reads one waiting event. Throws InvalidSpoolFileError when the file is not a valid spooled
+   * event, a SpoolError when it cannot be read, and the ENOENT error when it is gone (delivered).
+   */
+  async read(name: string): Promise<SpoolEntry & { event: RefEvent }> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, name), 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw err;
+      const Problem = code === 'EISDIR' ? InvalidSpoolFileError : SpoolError;
+      throw new Problem(`cannot read the spooled event ${name}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      const o = JSON.parse(text) as Record<string, unknown>;
+      if (typeof o.topic !== 'string' || typeof o.key !== 'string' || typeof o.value !== 'string') {
+        throw new Error('topic, key and value must be strings');
+      }
+      const event = decodeEvent(o.value);
+      if (event.repo !== o.key) throw new Error(`key ${o.key} is not the event's repository ${event.repo}`);
+      return { name, topic: o.topic, key: o.key, value: o.value, event };
+    } catch (err) {
+      throw new InvalidSpoolFileError(`spooled event ${name} is invalid: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async list(): Promise<SpoolItem[]> {
+    const items: SpoolItem[] = [];
+    for (const name of await this.names()) {
+      const spooledAt = new Date(Number(name.slice(0, 15)));
+      try {
+        const { topic, event } = await this.read(name);
+        const refs = event.kind === 'refs-updated' ? event.refs.length : 0;
+        items.push({ name, topic, repo: event.repo, kind: event.kind, refs, id: event.id, spooledAt });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // delivered meanwhile
+        items.push({ name, topic: '', repo: '', kind: '', refs: 0, id: '', spooledAt, problem: (err as Error).message });
+      }
+    }
+    return items;
+  }
+
+  /** Forgets a delivered event. Deleting twice is fine (two drains may race). */
+  async remove(name: string): Promise<void> {
+    await unlink(join(this.dir, name)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /** Moves an unreadable file aside (kept for an operator) so it no longer blocks the queue. */
+  async quarantine(name: string): Promise<string> {
+    const aside = `${name}.invalid`;
+    await rename(join(this.dir, name), join(this.dir, aside));
+    return aside;
+  }
+
+  private async ensureDir(): Promise<void> {
+    try {
+      await mkdir(this.dir, { recursive: true, mode: 0o750 });
+    } catch (err) {
+      throw new SpoolError(`cannot create the spool ${this.dir}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private async writeDurably(name: string, content: string): Promise<void> {
+    const temp = join(this.dir, `.tmp-${name}`);
+    try {
+      const file = await open(temp, 'wx', 0o640);
+      try {
+        await file.writeFile(content);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temp, join(this.dir, name));
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw new SpoolError(`cannot write to the spool ${this.dir}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private async syncDir(): Promise<void> {
+    const dir = await open(this.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+}
