@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { GitRunner } from './git-runner.js';
+import { TMP_DIR } from './paths.js';
+
+/** A fresh temporary directory under `<replica.root>/.pullrep-tmp/` (same filesystem, so renames are atomic). */
+export async function tempPath(root: string, prefix: string): Promise<string> {
+  const dir = join(root, TMP_DIR);
+  await mkdir(dir, { recursive: true });
+  return join(dir, `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
+}
+
+/**
+ * Clones the primary's repository (`git clone --mirror`) into a temporary directory, then moves
+ * it to `path`. When a copy is already there (a re-clone), the old copy is renamed aside first and
+ * removed only once the new one is in place, so a failed clone never costs the old copy.
+ */
+export async function cloneInto(git: GitRunner, root: string, path: string, url: string, replace: boolean): Promise<void> {
+  const fresh = await tempPath(root, 'clone');
+  try {
+    await git.run(['clone', '--mirror', '--quiet', '--template=', '--no-local', '--end-of-options', url, fresh], {
+      what: 'git clone',
+    });
+    await mkdir(dirname(path), { recursive: true });
+    if (replace) {
+      const old = await tempPath(root, 'old');
+      await rename(path, old);
+      try {
+        await rename(fresh, path);
+      } catch (err) {
+        await rename(old, path);
+        throw err;
+      }
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await rename(fresh, path);
+    }
+  } finally {
+    await rm(fresh, { recursive: true, force: true });
+  }
+}

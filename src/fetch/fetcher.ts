@@ -1,0 +1,219 @@
+import { existsSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { FetchError, PermanentFetchError, TransientFetchError } from './errors.js';
+import { gitEnvironment, primarySecrets } from './git-env.js';
+import { gitRunner } from './git-runner.js';
+import { WorkGate } from './keyed-mutex.js';
+import { listRepositories } from './list-repositories.js';
+import { runMaintenance } from './maintenance.js';
+import { scheduleMaintenance, type MaintenanceSchedule } from './maintenance-schedule.js';
+import { checkRefNames, primaryUrl, replicaPath } from './paths.js';
+import { compareRefs, fetchEverything, followHead, listRefs } from './sync-repository.js';
+import { finish, NO_CHANGE, type SyncContext } from './sync-context.js';
+import { createReplica, FailureCounter, recloneReplica } from './recovery.js';
+import { syncRefsIncremental } from './sync-refs.js';
+import { scrub } from './scrub.js';
+import type { Fetcher, SyncOptions, SyncResult } from './types.js';
+
+export interface FetcherDeps {
+  config: Pick<Config, 'replica' | 'primary'>;
+  logger: Logger;
+  /** Milliseconds since the epoch; Date.now by default. */
+  clock?: () => number;
+  /** The environment git inherits PATH, HOME, SSH_AUTH_SOCK and proxies from; the process's by default. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * packed-refs size from which a sync fetches through a quarantine repository instead of
+   * directly (see docs/fetch.md); 0 = always.
+   */
+  quarantineFromBytes?: number;
+  /** Age after which a lock file in a repository we hold is considered left by a killed git. */
+  staleLockMs?: number;
+  /**
+   * Run housekeeping on every repository each replica.maintenanceIntervalMs (when that is not 0).
+   * On by default; short-lived users (the sync command) turn it off.
+   */
+  scheduleMaintenance?: boolean;
+}
+
+const DEFAULT_QUARANTINE_FROM = 1024 * 1024;
+
+/** The fetch engine: the Fetcher API plus what operators and the scheduler use. */
+export interface ReplicaFetcher extends Fetcher {
+  /** Housekeeping of one repository (pack refs, roll up small packs), in the repository's turn. */
+  maintain(repo: string, options?: SyncOptions): Promise<{ durationMs: number }>;
+  /** Names of the repositories present in replica.root. */
+  listRepositories(): Promise<string[]>;
+}
+
+export function createFetcher(deps: FetcherDeps): ReplicaFetcher {
+  return new Engine(deps);
+}
+
+class Engine implements ReplicaFetcher {
+  private readonly gate: WorkGate;
+  private readonly failures: FailureCounter;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly now: () => number;
+  private closed = false;
+  private readonly schedule: MaintenanceSchedule | undefined;
+
+  constructor(private readonly deps: FetcherDeps) {
+    this.gate = new WorkGate(deps.config.replica.fetchConcurrency);
+    this.failures = new FailureCounter(deps.config.replica.recloneAfterFailures);
+    const { primary, replica } = deps.config;
+    this.env = gitEnvironment(deps.env ?? process.env, primary.url, primary);
+    this.now = deps.clock ?? Date.now;
+    if (replica.maintenanceIntervalMs > 0 && deps.scheduleMaintenance !== false) {
+      this.schedule = scheduleMaintenance({
+        intervalMs: replica.maintenanceIntervalMs,
+        logger: deps.logger,
+        listRepositories: () => this.listRepositories(),
+        maintain: (repo) => this.maintain(repo),
+      });
+    }
+  }
+
+  async syncRefs(repo: string, refs: string[], options: SyncOptions = {}): Promise<SyncResult> {
+    const names = checkRefNames(refs);
+    return this.locked(repo, options, async (ctx) => {
+      if (!existsSync(ctx.path)) return createReplica(ctx, this.root, names);
+      const packedRefsBytes = packedRefsSize(ctx.path);
+      try {
+        const outcome = await syncRefsIncremental({
+          git: ctx.git,
+          root: this.root,
+          gitDir: ctx.path,
+          url: ctx.url,
+          refs: names,
+          hints: options.hints,
+          quarantine: this.useQuarantine(packedRefsBytes),
+          packedRefsBytes,
+          staleLockMs: this.deps.staleLockMs ?? 10 * 60 * 1000,
+          now: this.now,
+        });
+        if (outcome.locksRemoved.length) ctx.log.warn({ locks: outcome.locksRemoved.length }, 'removed stale lock files');
+        this.failures.succeeded(repo);
+        const diff = compareRefs(outcome.before, outcome.after, names);
+        return finish(ctx, diff);
+      } catch (err) {
+        return this.recloneOrThrow(ctx, err, names);
+      }
+    });
+  }
+
+  async syncRepository(repo: string, options: SyncOptions = {}): Promise<SyncResult> {
+    return this.locked(repo, options, async (ctx) => {
+      if (!existsSync(ctx.path)) return createReplica(ctx, this.root, undefined);
+      const before = await listRefs(ctx.git, ctx.path);
+      try {
+        await fetchEverything(ctx.git, ctx.path, ctx.url);
+        this.failures.succeeded(repo);
+      } catch (err) {
+        return this.recloneOrThrow(ctx, err, undefined, before);
+      }
+      const after = await listRefs(ctx.git, ctx.path);
+      const head = await followHead(ctx.git, ctx.path, ctx.url, after);
+      if (head) ctx.log.info({ head }, 'HEAD follows the primary');
+      return finish(ctx, compareRefs(before, after, [...before.keys(), ...after.keys()]));
+    });
+  }
+
+  async deleteRepository(repo: string, options: SyncOptions = {}): Promise<{ deleted: boolean }> {
+    let deleted = false;
+    await this.locked(repo, options, async (ctx) => {
+      if (existsSync(ctx.path)) {
+        await rm(ctx.path, { recursive: true, force: true });
+        deleted = true;
+        ctx.log.info('deleted the replica repository');
+      }
+      this.failures.succeeded(repo);
+      return finish(ctx, NO_CHANGE);
+    });
+    return { deleted };
+  }
+
+  async maintain(repo: string, options: SyncOptions = {}): Promise<{ durationMs: number }> {
+    const result = await this.locked(repo, options, async (ctx) => {
+      if (!existsSync(ctx.path)) throw new PermanentFetchError(`repository ${repo} is not on this replica`, 'not-found');
+      await runMaintenance(ctx.git, ctx.path);
+      ctx.log.info({ ms: this.now() - ctx.started }, 'maintenance done');
+      return finish(ctx, NO_CHANGE);
+    });
+    return { durationMs: result.durationMs };
+  }
+
+  listRepositories(): Promise<string[]> {
+    return listRepositories(this.root);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.schedule?.stop();
+    await this.gate.idle();
+  }
+
+  private get root(): string {
+    return this.deps.config.replica.root;
+  }
+
+  private useQuarantine(packedRefsBytes: number): boolean {
+    const from = this.deps.quarantineFromBytes ?? DEFAULT_QUARANTINE_FROM;
+    return from === 0 || packedRefsBytes >= from;
+  }
+
+  /** Validates, then runs `work` in the repository's turn with a git runner bound to this call. */
+  private async locked(repo: string, options: SyncOptions, work: (ctx: SyncContext) => Promise<SyncResult>): Promise<SyncResult> {
+    if (this.closed) throw new TransientFetchError('the fetcher is closed', 'aborted');
+    const path = replicaPath(this.root, repo);
+    const url = primaryUrl(this.deps.config.primary.url, repo);
+    const log = this.deps.logger.child({ repo });
+    return this.gate.run(repo, async () => {
+      if (options.signal?.aborted) throw new TransientFetchError(`sync of ${repo} aborted before it started`, 'aborted');
+      const started = this.now();
+      const git = gitRunner({
+        env: this.env,
+        timeoutMs: this.deps.config.replica.fetchTimeoutMs,
+        signal: options.signal,
+        secrets: primarySecrets(this.deps.config.primary),
+        publishedAt: options.publishedAt,
+        missingRepoGraceMs: this.deps.config.replica.missingRepoGraceMs,
+        now: this.now,
+        logger: log,
+      });
+      try {
+        return await work({ repo, path, url, git, log, started, now: this.now });
+      } catch (err) {
+        const error = asFetchError(err, repo);
+        // The one log line of a failed sync (callers count or print it, they don't log it again).
+        log.warn({ kind: error.kind, retriable: error.retriable, err: error.message }, 'sync failed');
+        throw error;
+      }
+    });
+  }
+
+  /** Counts a failure that points at the replica; at the threshold, clones afresh and swaps it in. */
+  private async recloneOrThrow(ctx: SyncContext, err: unknown, names: string[] | undefined, known?: Map<string, string>): Promise<SyncResult> {
+    if (!this.failures.failed(ctx.repo, err)) throw err;
+    ctx.log.warn({ failures: this.failures.count(ctx.repo), kind: (err as FetchError).kind }, 'incremental sync keeps failing; cloning the repository afresh');
+    const result = await recloneReplica(ctx, this.root, names, known);
+    this.failures.succeeded(ctx.repo);
+    return result;
+  }
+}
+
+/** Size of a repository's packed-refs file (0 when it has none): how many refs it roughly has. */
+function packedRefsSize(gitDir: string): number {
+  return statSync(join(gitDir, 'packed-refs'), { throwIfNoEntry: false })?.size ?? 0;
+}
+
+/** Anything that is not already a FetchError (a file system error, say) becomes a transient one. */
+function asFetchError(err: unknown, repo: string): FetchError {
+  if (err instanceof FetchError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  const kind = code === 'ENOSPC' || code === 'EDQUOT' ? 'disk' : 'unknown';
+  return new TransientFetchError(`sync of ${repo} failed (${kind}): ${scrub(String((err as Error).message ?? err))}`, kind, { cause: err });
+}

@@ -1,0 +1,55 @@
+import { FETCH_FLAGS } from './fetch-args.js';
+import type { GitRunner } from './git-runner.js';
+
+/** All refs of a local repository, refname → object id, read with git for-each-ref. */
+export async function listRefs(git: GitRunner, gitDir: string): Promise<Map<string, string>> {
+  const { stdout } = await git.run(['for-each-ref', '--format=%(objectname) %(refname)'], { gitDir, what: 'git for-each-ref' });
+  const refs = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space > 0) refs.set(line.slice(space + 1), line.slice(0, space));
+  }
+  return refs;
+}
+
+/** Fetches every ref of the primary and prunes the refs it no longer has. */
+export async function fetchEverything(git: GitRunner, gitDir: string, url: string): Promise<void> {
+  await git.run(
+    ['fetch', ...FETCH_FLAGS, '--prune', '--end-of-options', url, '+refs/*:refs/*'],
+    { gitDir, what: 'git fetch' },
+  );
+}
+
+/**
+ * Points the replica's HEAD where the primary's points, when that branch exists on both.
+ * (A whole-repository sync lists every ref anyway; ls-remote adds one small round trip.)
+ */
+export async function followHead(git: GitRunner, gitDir: string, url: string, local: ReadonlyMap<string, string>): Promise<string | undefined> {
+  // Run inside the replica repository (whose config pullrep controls), never in the caller's directory.
+  const { stdout } = await git.run(['ls-remote', '--symref', '--end-of-options', url, 'HEAD'], { gitDir, what: 'git ls-remote' });
+  const target = /^ref: (refs\/\S+)\tHEAD$/m.exec(stdout)?.[1];
+  if (!target || !local.has(target)) return undefined;
+  const current = (await git.attempt(['symbolic-ref', '--quiet', 'HEAD'], { gitDir, what: 'git symbolic-ref' })).stdout.trim();
+  if (current === target) return undefined;
+  await git.run(['symbolic-ref', 'HEAD', target], { gitDir, what: 'git symbolic-ref' });
+  return target;
+}
+
+/** Splits the refs of two listings into changed/created, removed and unchanged. */
+export function compareRefs(
+  before: ReadonlyMap<string, string | undefined | null>,
+  after: ReadonlyMap<string, string | undefined | null>,
+  names: Iterable<string>,
+): { fetched: string[]; deleted: string[]; upToDate: string[] } {
+  const fetched: string[] = [];
+  const deleted: string[] = [];
+  const upToDate: string[] = [];
+  for (const ref of new Set(names)) {
+    const old = before.get(ref) ?? undefined;
+    const now = after.get(ref) ?? undefined;
+    if (old === now) upToDate.push(ref);
+    else if (now === undefined) deleted.push(ref);
+    else fetched.push(ref);
+  }
+  return { fetched: fetched.sort(), deleted: deleted.sort(), upToDate: upToDate.sort() };
+}

@@ -1,0 +1,90 @@
+import type { Logger } from 'pino';
+import { silentLogger } from '../../src/log/index.js';
+import { createFetcher, type FetcherDeps } from '../../src/fetch/index.js';
+import type { FetchError, Fetcher } from '../../src/fetch/index.js';
+import { GitHttpServer } from '../helpers/git-server.js';
+import { makeBareRepo, randomName, tempDir } from '../helpers/git.js';
+
+/** A primary served over HTTP, an empty replica root, and a fetcher wired to both. */
+export interface FetchFixture {
+  server: GitHttpServer;
+  primaryRoot: string;
+  replicaRoot: string;
+  fetcher: Fetcher;
+  /** Creates a bare repository on the primary; returns its name and path. */
+  newRepo(): Promise<{ name: string; primary: string; replica: string }>;
+  close(): Promise<void>;
+}
+
+export interface FixtureOptions {
+  auth?: { username: string; password: string };
+  logger?: Logger;
+  /** 'http' (default) or 'file' transport. */
+  transport?: 'http' | 'file';
+  /** A primary.url of its own instead (e.g. a server that never answers). */
+  url?: string;
+  password?: string;
+  replica?: Partial<FetcherDeps['config']['replica']>;
+  deps?: Partial<FetcherDeps>;
+}
+
+export async function fetchFixture(options: FixtureOptions = {}): Promise<FetchFixture> {
+  const primaryRoot = await tempDir('pullrep-primary-');
+  const replicaRoot = await tempDir('pullrep-replica-');
+  const server = await new GitHttpServer({ root: primaryRoot, ...(options.auth ? { auth: options.auth } : {}) }).start();
+  const url = options.url ?? (options.transport === 'file' ? `file://${primaryRoot}/{repo}` : `${server.url}/{repo}`);
+  const fetcher = createFetcher({
+    config: {
+      primary: {
+        name: 'primary',
+        root: primaryRoot,
+        url,
+        username: options.auth?.username ?? '',
+        password: options.password ?? options.auth?.password ?? '',
+        sshKeyFile: '',
+      },
+      replica: {
+        name: 'replica',
+        root: replicaRoot,
+        applyDeletes: true,
+        fetchConcurrency: 4,
+        fetchTimeoutMs: 30_000,
+        recloneAfterFailures: 3,
+        missingRepoGraceMs: 60_000,
+        shutdownGraceMs: 5000,
+        transactions: false,
+        partitionsConsumedConcurrently: 4,
+        sessionTimeoutMs: 30_000,
+        maintenanceIntervalMs: 0,
+        ...options.replica,
+      },
+    },
+    logger: options.logger ?? silentLogger(),
+    ...options.deps,
+  });
+  return {
+    server,
+    primaryRoot,
+    replicaRoot,
+    fetcher,
+    async newRepo() {
+      const name = `g/${randomName('repo')}.git`;
+      const primary = await makeBareRepo(primaryRoot, name);
+      return { name, primary, replica: `${replicaRoot}/${name}` };
+    },
+    async close() {
+      await fetcher.close();
+      await server.stop();
+    },
+  };
+}
+
+/** The error a sync rejects with; fails the test when it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<FetchError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as FetchError;
+  }
+  throw new Error('expected the sync to fail');
+}
