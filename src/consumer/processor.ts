@@ -1,0 +1,156 @@
+import { decodeEvent } from '../events/index.js';
+import type { Fetcher } from '../fetch/types.js';
+import type { Logger } from '../log/index.js';
+import type { ReplicaMetrics } from '../http/replica-metrics.js';
+import { dueTime, readRetryState, stageOf, type LadderTopics, type RetryPolicy, type RetryState } from '../retry/index.js';
+import type { Clock } from './clock.js';
+import { coalesce, type DecodedRecord, type RepoWork } from './coalesce.js';
+import type { HandOff, InRecord, OutRecord } from './records.js';
+import { routeFailure, type Failed } from './router.js';
+import { describeFailure, runSync, type SyncFailure } from './sync-runner.js';
+
+export interface ProcessorDeps {
+  fetcher: Fetcher;
+  handOff: HandOff;
+  policy: RetryPolicy;
+  topics: LadderTopics;
+  replica: string;
+  applyDeletes: boolean;
+  clock: Clock;
+  logger: Logger;
+  metrics: ReplicaMetrics;
+  /** How often to heartbeat while syncs run (sessionTimeout / 3). */
+  heartbeatMs: number;
+  /** Aborted when the shutdown grace period is over: running git processes stop. */
+  abort: AbortSignal;
+}
+
+/** What the consumer offers one batch. */
+export interface BatchHooks {
+  heartbeat(): Promise<void>;
+  /** The position moves past `offset` (it is settled). */
+  resolveOffset(offset: string): void;
+  /** Holds this partition until `dueAt`, going on from `offset` (the record not due yet). */
+  hold(offset: string, dueAt: number): void;
+  /** False once a rebalance gave the partition to another member: its new owner redoes the batch. */
+  owned?(): boolean;
+}
+
+interface Item {
+  record: InRecord;
+  state: RetryState | undefined;
+}
+
+/**
+ * Processes one batch of one topic-partition: waits for nothing, syncs each repository once,
+ * hands failures to the next stage or the failed topic, and commits only after the hand-off
+ * is acknowledged.
+ */
+export class BatchProcessor {
+  constructor(private readonly deps: ProcessorDeps) {}
+
+  async process(records: InRecord[], hooks: BatchHooks): Promise<void> {
+    const first = records[0];
+    if (!first) return;
+    const stage = stageOf(this.deps.topics, first.topic);
+    if (stage === undefined) return;
+    const now = this.deps.clock.now();
+    const due: Item[] = [];
+    let waiting: { offset: string; dueAt: number } | undefined;
+    for (const record of records) {
+      const state = stage === 0 ? undefined : this.readState(record, stage, now);
+      if (stage > 0) {
+        const dueAt = dueTime({ stage, appendTime: record.timestamp, now, headerDueAt: state?.dueAt }, this.deps.policy);
+        if (dueAt > now) {
+          waiting = { offset: record.offset, dueAt };
+          break;
+        }
+      }
+      due.push({ record, state });
+    }
+    if (due.length > 0) await this.settle(stage, due, hooks);
+    if (waiting && !this.deps.abort.aborted) hooks.hold(waiting.offset, waiting.dueAt);
+  }
+
+  private readState(record: InRecord, stage: number, now: number): RetryState {
+    const ctx = { stage, stages: this.deps.policy.stages, now, record };
+    return readRetryState(record.headers, ctx);
+  }
+
+  /** Syncs, hands off and commits the due records (in offset order). */
+  private async settle(stage: number, items: Item[], hooks: BatchHooks): Promise<void> {
+    const { logger } = this.deps;
+    const failed: Failed[] = [];
+    const decoded: DecodedRecord<Item>[] = [];
+    for (const item of items) {
+      try {
+        decoded.push({ offset: item.record.offset, event: decodeEvent(item.record.value), raw: item });
+      } catch (err) {
+        failed.push({ item, failure: describeFailure(err), undecodable: true });
+      }
+    }
+    const works = coalesce(decoded, { applyDeletes: this.deps.applyDeletes });
+    const outcomes = await this.runAll(works, hooks);
+    let cut: bigint | undefined;
+    works.forEach((work, i) => {
+      const failure = outcomes[i];
+      if (!failure) return;
+      if (failure.kind === 'aborted' && this.deps.abort.aborted) {
+        // Shutdown stopped this sync: leave its records uncommitted so they run again.
+        for (const r of work.records) cut = minBig(cut, BigInt(r.offset));
+        return;
+      }
+      for (const r of work.records) failed.push({ item: r.raw, failure, repo: work.repo, eventId: r.event.id });
+    });
+    const last = items[items.length - 1];
+    if (!last) return;
+    const next = cut ?? BigInt(last.record.offset) + 1n;
+    const out: OutRecord[] = failed
+      .filter((f) => BigInt(f.item.record.offset) < next)
+      .map((f) => routeFailure(f, stage, { ...this.deps, now: this.deps.clock.now() }));
+    const { topic, partition } = last.record;
+    if (next <= BigInt(items[0]?.record.offset ?? '0')) return;
+    const owned = () => hooks.owned?.() ?? true;
+    const moved = () => logger.info({ topic, partition }, 'partition moved to another member during the batch; leaving it to the new owner');
+    if (!owned()) return moved();
+    if (!(await this.deps.handOff.deliver(out, { topic, partition, offset: String(next) }, owned))) return moved();
+    hooks.resolveOffset(String(next - 1n));
+    this.deps.metrics.eventsProcessed.inc({ stage: String(stage) }, items.filter((i) => BigInt(i.record.offset) < next).length);
+    logger.debug({ topic, partition, offset: String(next), stage, handedOff: out.length }, 'batch settled');
+  }
+
+  /** Runs every repository's sync in parallel (the fetcher bounds how many run at once), heartbeating meanwhile. */
+  private async runAll(works: RepoWork<Item>[], hooks: BatchHooks): Promise<Array<SyncFailure | undefined>> {
+    const beat = setInterval(() => {
+      hooks.heartbeat().catch((err: unknown) => this.deps.logger.debug({ err }, 'heartbeat failed'));
+    }, this.deps.heartbeatMs);
+    try {
+      return await Promise.all(works.map((work) => this.runOne(work)));
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  private async runOne(work: RepoWork<Item>): Promise<SyncFailure | undefined> {
+    const { metrics, logger, clock } = this.deps;
+    if (this.deps.abort.aborted) return { retriable: true, errorClass: 'AbortError', kind: 'aborted', message: 'shutting down' };
+    const started = clock.now();
+    try {
+      await runSync(this.deps.fetcher, work, this.deps.abort);
+      metrics.syncs.inc({ result: 'ok', kind: '' });
+      return undefined;
+    } catch (err) {
+      const failure = describeFailure(err);
+      metrics.syncs.inc({ result: 'failed', kind: failure.kind });
+      // The fetcher already logged the failure at warn; this adds only what the consumer knows.
+      logger.debug({ repo: work.repo, action: work.action, kind: failure.kind, retriable: failure.retriable }, 'sync failed; handing its events on');
+      return failure;
+    } finally {
+      metrics.syncDuration.observe((clock.now() - started) / 1000);
+    }
+  }
+}
+
+function minBig(a: bigint | undefined, b: bigint): bigint {
+  return a === undefined || b < a ? b : a;
+}

@@ -1,0 +1,51 @@
+import { failureRecord } from '../failed/failure-record.js';
+import type { Logger } from '../log/index.js';
+import type { ReplicaMetrics } from '../http/replica-metrics.js';
+import { nextHop, recordFailure, writeRetryState, type LadderTopics, type RetryPolicy, type RetryState } from '../retry/index.js';
+import type { InRecord, OutRecord } from './records.js';
+import type { SyncFailure } from './sync-runner.js';
+
+/** A record whose processing failed, with why. */
+export interface Failed {
+  item: { record: InRecord; state: RetryState | undefined };
+  failure: SyncFailure;
+  undecodable?: boolean;
+  repo?: string;
+  eventId?: string;
+}
+
+interface RouteDeps {
+  policy: RetryPolicy;
+  topics: LadderTopics;
+  replica: string;
+  logger: Logger;
+  metrics: ReplicaMetrics;
+  now: number;
+}
+
+/** The record that carries a failed event on: to the next stage, or to the failed topic. */
+export function routeFailure(f: Failed, stage: number, deps: RouteDeps): OutRecord {
+  const { record, state: previous } = f.item;
+  const state = recordFailure(previous, {
+    stage,
+    now: deps.now,
+    errorClass: f.failure.errorClass,
+    errorMessage: f.failure.message,
+    replica: deps.replica,
+    origin: { topic: record.topic, partition: record.partition, offset: record.offset },
+  });
+  const hop = f.undecodable
+    ? ({ to: 'failed', reason: 'undecodable' } as const)
+    : nextHop({ stage, retriable: f.failure.retriable, firstFailureAt: state.firstFailureAt, now: deps.now }, deps.policy);
+  const log = { repo: f.repo, topic: record.topic, partition: record.partition, offset: record.offset, stage, attempt: state.attempt };
+  const target = hop.to === 'retry' ? deps.topics.retry[hop.stage - 1] : undefined;
+  if (hop.to === 'retry' && target !== undefined) {
+    deps.metrics.handedToStage.inc({ stage: String(hop.stage) });
+    deps.logger.info({ ...log, to: target }, 'handing event to retry stage');
+    return { topic: target, partition: record.partition, key: record.key, value: record.value, headers: writeRetryState(state) };
+  }
+  const reason = hop.to === 'failed' ? hop.reason : 'exhausted';
+  deps.metrics.failedWrites.inc({ reason });
+  deps.logger.warn({ ...log, reason, error: f.failure.errorClass }, 'event failed; writing it to the failed topic');
+  return failureRecord({ failedTopic: deps.topics.failed, record, state, reason, repo: f.repo, eventId: f.eventId });
+}

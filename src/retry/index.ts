@@ -1,0 +1,17 @@
+export { delayFor, ladderDelays, type RetryPolicy } from './policy.js';
+export { ladderTopics, stageOf, type LadderTopics } from './topics.js';
+export { nextHop, dueTime, type Hop, type HopInput, type FailReason } from './route.js';
+export {
+  HEADER,
+  LIMITS,
+  headerText,
+  readRetryState,
+  writeRetryState,
+  recordFailure,
+  type RetryState,
+  type ErrorEntry,
+  type Origin,
+  type RawHeaders,
+  type ReadContext,
+} from './headers.js';
+export { truncateBytes } from './truncate.js';

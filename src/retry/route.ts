@@ -1,0 +1,39 @@
+import { delayFor, type RetryPolicy } from './policy.js';
+
+/** Why an event left the ladder for the failed topic. */
+export type FailReason = 'permanent' | 'exhausted' | 'expired' | 'undecodable';
+
+export type Hop = { to: 'retry'; stage: number } | { to: 'failed'; reason: FailReason };
+
+export interface HopInput {
+  /** The stage the failing attempt ran at: 0 = the events topic. */
+  stage: number;
+  retriable: boolean;
+  /** When the event first failed (ms since the epoch); `now` for a first failure. */
+  firstFailureAt: number;
+  now: number;
+}
+
+/**
+ * Where a failed event goes next. A permanent failure skips the ladder; the last stage failing
+ * ends it; so does a next wait that would carry the event past retry.maxRetryPeriodMs.
+ */
+export function nextHop(input: HopInput, policy: RetryPolicy): Hop {
+  if (!input.retriable) return { to: 'failed', reason: 'permanent' };
+  const next = input.stage + 1;
+  if (next > policy.stages) return { to: 'failed', reason: 'exhausted' };
+  const elapsed = Math.max(0, input.now - input.firstFailureAt);
+  if (elapsed + delayFor(next, policy) > policy.maxRetryPeriodMs) return { to: 'failed', reason: 'expired' };
+  return { to: 'retry', stage: next };
+}
+
+/**
+ * When a record on retry stage `stage` is due: its append time plus the stage's delay. A due time
+ * carried in a header (replay asks for "now") may only bring that earlier, never later; an append
+ * time in the future (clock skew) counts as now.
+ */
+export function dueTime(input: { stage: number; appendTime: number; now: number; headerDueAt?: number | undefined }, policy: RetryPolicy): number {
+  const base = Math.min(input.appendTime, input.now) + delayFor(input.stage, policy);
+  if (input.headerDueAt !== undefined && input.headerDueAt < base) return input.headerDueAt;
+  return base;
+}

@@ -1,0 +1,189 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { HEADER } from '../../src/retry/index.js';
+import { pushCommit } from '../helpers/git.js';
+import { readTopic } from '../helpers/kafka.js';
+import { waitFor } from '../helpers/wait.js';
+import { committedOffsets, replicaFixture, TEST_RETRY, type ReplicaFixture } from './replica-fixture.js';
+
+/** How far an attempt may be from its scheduled time (CI machines are noisy; the bench measures precision). */
+const TOLERANCE_MS = 1500;
+
+let fx: ReplicaFixture | undefined;
+afterEach(async () => {
+  await fx?.close();
+  fx = undefined;
+});
+
+
+describe('pullrep replica: the ladder', () => {
+  it('applies events and commits their offsets', async () => {
+    fx = await replicaFixture();
+    await fx.startReplica();
+    const repo = await fx.newRepo();
+    const head = await pushCommit(repo.primary, 'main');
+    await fx.produce(fx.refsEvent(repo.name, { 'refs/heads/main': head }), repo.name);
+    await fx.converged(repo);
+    const f = fx;
+    await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 1n, { what: 'the events offset to be committed' });
+  });
+
+  it('walks the stages with the configured delays while the primary is down, then converges', async () => {
+    fx = await replicaFixture({ overrides: { 'retry.stages': 3, 'retry.maxRetryPeriodMs': 120_000 } });
+    const repo = await fx.newRepo();
+    const head = await pushCommit(repo.primary, 'main');
+    const { fetcher } = await fx.startReplica();
+    await fx.server.stop();
+    await fx.produce(fx.refsEvent(repo.name, { 'refs/heads/main': head }), repo.name);
+    const [stage1] = await readTopic(fx.kafka, fx.topics.retry[0] ?? '', { atLeast: 1 });
+    const [stage2] = await readTopic(fx.kafka, fx.topics.retry[1] ?? '', { atLeast: 1, timeoutMs: 30_000 });
+    // Stage 2 was attempted; bring the primary back before stage 3 is due.
+    await waitFor(() => fetcher.callsFor(repo.name).length >= 2, { what: 'the stage 1 attempt' });
+    await fx.server.start();
+    await fx.converged(repo);
+    expect(stage1?.headers[HEADER.attempt]).toBe('1');
+    expect(stage2?.headers[HEADER.attempt]).toBe('2');
+    expect(stage2?.headers[HEADER.originalTopic]).toBe(fx.topics.events);
+    expect(stage2?.headers[HEADER.firstFailureAt]).toBe(stage1?.headers[HEADER.firstFailureAt]);
+    const calls = fetcher.callsFor(repo.name);
+    const due1 = Number(stage1?.timestamp) + TEST_RETRY.initialDelayMs;
+    const due2 = Number(stage2?.timestamp) + TEST_RETRY.initialDelayMs * TEST_RETRY.multiplier;
+    const attempt1 = calls[1]?.at ?? 0;
+    const attempt2 = calls[2]?.at ?? 0;
+    expect(attempt1 - due1).toBeGreaterThanOrEqual(-50);
+    expect(attempt1 - due1).toBeLessThan(TOLERANCE_MS);
+    expect(attempt2 - due2).toBeGreaterThanOrEqual(-50);
+    expect(attempt2 - due2).toBeLessThan(TOLERANCE_MS);
+  });
+
+  it('puts an event on the failed topic with its history when the primary stays down past the ladder', async () => {
+    fx = await replicaFixture();
+    const repo = await fx.newRepo();
+    const head = await pushCommit(repo.primary, 'main');
+    await fx.startReplica();
+    await fx.server.stop();
+    const event = fx.refsEvent(repo.name, { 'refs/heads/main': head });
+    await fx.produce(event, repo.name);
+    const [failed] = await readTopic(fx.kafka, fx.topics.failed, { atLeast: 1, timeoutMs: 30_000 });
+    expect(failed?.headers[HEADER.reason]).toBe('exhausted');
+    expect(failed?.headers[HEADER.attempt]).toBe('3');
+    expect(failed?.headers[HEADER.repo]).toBe(repo.name);
+    expect(failed?.headers[HEADER.eventId]).toBe(event.id);
+    expect(failed?.headers[HEADER.replica]).toBe(fx.config.replica.name);
+    expect(failed?.headers[HEADER.originalTopic]).toBe(fx.topics.events);
+    expect(failed?.headers[HEADER.originalOffset]).toBe('0');
+    expect(failed?.headers[HEADER.errorClass]).toMatch(/FetchError$/);
+    const history = JSON.parse(failed?.headers[HEADER.errors] ?? '[]') as Array<{ stage: number }>;
+    expect(history.map((h) => h.stage)).toEqual([0, 1, 2]);
+    expect(JSON.parse(failed?.value ?? '{}')).toMatchObject({ id: event.id, repo: repo.name });
+  });
+
+  it('sends a permanent failure straight to the failed topic', async () => {
+    fx = await replicaFixture();
+    const { fetcher } = await fx.startReplica();
+    const name = 'r/never-existed.git';
+    const old = { ...fx.refsEvent(name, { 'refs/heads/main': 'a'.repeat(40) }), publishedAt: new Date(Date.now() - 24 * 3600_000).toISOString() };
+    await fx.produce(old, name);
+    const [failed] = await readTopic(fx.kafka, fx.topics.failed, { atLeast: 1 });
+    expect(failed?.headers[HEADER.reason]).toBe('permanent');
+    expect(failed?.headers[HEADER.attempt]).toBe('1');
+    expect(fetcher.callsFor(name)).toHaveLength(1);
+    const f = fx;
+    await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 1n, { what: 'the events offset to be committed' });
+  });
+
+  it('does not let a failing repository hold up a healthy one in the same partition', async () => {
+    fx = await replicaFixture({ partitions: 1 });
+    const { fetcher } = await fx.startReplica();
+    const good = await fx.newRepo();
+    const head = await pushCommit(good.primary, 'main');
+    const missing = 'r/not-yet-there.git';
+    await fx.produce(fx.refsEvent(missing, { 'refs/heads/main': 'b'.repeat(40) }), missing);
+    await fx.produce(fx.refsEvent(good.name, { 'refs/heads/main': head }), good.name);
+    await fx.converged(good);
+    const [retry] = await readTopic(fx.kafka, fx.topics.retry[0] ?? '', { atLeast: 1 });
+    expect(retry?.key).toBe(missing);
+    // The healthy repository was synced, once, before the failing one's first retry was even due.
+    const calls = fetcher.callsFor(good.name);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.at ?? Infinity).toBeLessThan(Number(retry?.timestamp) + TEST_RETRY.initialDelayMs);
+  });
+
+  it('sends a poison record to the failed topic once and keeps going', async () => {
+    fx = await replicaFixture({ partitions: 1 });
+    await fx.startReplica();
+    await fx.produce(Buffer.from('{"v":1,"kind":"refs-updated","repo":"../../etc"}'), 'poison');
+    const repo = await fx.newRepo();
+    const head = await pushCommit(repo.primary, 'main');
+    await fx.produce(fx.refsEvent(repo.name, { 'refs/heads/main': head }), repo.name);
+    await fx.converged(repo);
+    const failed = await readTopic(fx.kafka, fx.topics.failed, { atLeast: 1 });
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.headers[HEADER.reason]).toBe('undecodable');
+    expect(failed[0]?.headers[HEADER.errorClass]).toBe('EventDecodeError');
+    expect(failed[0]?.headers[HEADER.errorMessage]).toContain('event.');
+  });
+
+  it('reads garbage headers on a retry topic as a fresh attempt and clamps a far due time', async () => {
+    fx = await replicaFixture({ partitions: 1 });
+    const { fetcher } = await fx.startReplica();
+    const repo = await fx.newRepo();
+    const head = await pushCommit(repo.primary, 'main');
+    const producer = fx.kafka.producer();
+    await producer.connect();
+    const sentAt = Date.now();
+    try {
+      await producer.send({
+        topic: fx.topics.retry[0] ?? '',
+        messages: [
+          {
+            key: repo.name,
+            partition: 0,
+            value: Buffer.from(JSON.stringify(fx.refsEvent(repo.name, { 'refs/heads/main': head }))),
+            headers: {
+              [HEADER.attempt]: '999',
+              [HEADER.dueAt]: String(Date.now() + 30 * 24 * 3600_000),
+              [HEADER.firstFailureAt]: 'yesterday',
+              [HEADER.errors]: '{"not": "a list"',
+              [HEADER.originalPartition]: '-4',
+            },
+          },
+        ],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    await fx.converged(repo, 20_000);
+    const [call] = fetcher.callsFor(repo.name);
+    // Due after stage 1's own delay, not a month later.
+    expect((call?.at ?? 0) - sentAt).toBeGreaterThanOrEqual(TEST_RETRY.initialDelayMs - 100);
+    expect((call?.at ?? 0) - sentAt).toBeLessThan(TEST_RETRY.initialDelayMs + TOLERANCE_MS);
+  });
+
+  it.each([false, true])('commits an offset only after the hand-off is on the next topic (transactions: %s)', async (transactions) => {
+    fx = await replicaFixture({ partitions: 1, overrides: { 'replica.transactions': transactions } });
+    await fx.startReplica();
+    await fx.server.stop();
+    const admin = fx.kafka.admin();
+    await admin.connect();
+    const f = fx;
+    try {
+      const repos = ['r/a.git', 'r/b.git', 'r/c.git'];
+      for (const name of repos) await f.produce(f.refsEvent(name, { 'refs/heads/main': 'c'.repeat(40) }), name);
+      let observations = 0;
+      await waitFor(
+        async () => {
+          const done = await committedOffsets(f, f.topics.events);
+          const [retry] = await admin.fetchTopicOffsets(f.topics.retry[0] ?? '');
+          // Read the commit first: whatever it covers must already be on stage 1.
+          expect(BigInt(retry?.high ?? '0')).toBeGreaterThanOrEqual(done);
+          observations += 1;
+          return done === 3n;
+        },
+        { intervalMs: 10, what: 'the events offsets to be committed' },
+      );
+      expect(observations).toBeGreaterThan(0);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
