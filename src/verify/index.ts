@@ -1,0 +1,3 @@
+export { RefChecksum, checksumOfLines, EMPTY_CHECKSUM } from './checksum.js';
+export { createVerifier, type Verifier, type VerifierDeps, type VerifyResult } from './verify.js';
+export { verifyMany, repairDiffering, isEqual, type VerifyEntry, type BatchDeps } from './batch.js';
