@@ -1,0 +1,53 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Option, type Command } from 'commander';
+import type { GlobalOptions, Runtime } from '../context.js';
+import { oneLine } from '../text.js';
+
+/** bin/pullrep.js of this installation, found from src/ and dist/ alike. */
+const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'pullrep.js');
+
+export function registerHook(program: Command, runtime: Runtime): void {
+  const hook = program.command('hook').description('git hooks on the primary');
+  hook
+    .command('install')
+    .description('install the publishing hook into a bare repository, or into every bare repository under a directory')
+    .argument('<repo-or-root>', 'a bare repository, or a directory searched recursively (dot-directories skipped)')
+    .addOption(
+      new Option('--type <hook>', 'the hook to install').choices(['post-receive', 'reference-transaction']).default('post-receive'),
+    )
+    .addHelpText(
+      'after',
+      `
+An existing hook is kept: it is renamed <hook>.pullrep-chained and still runs, with the same
+input. Running install again changes nothing. The hook calls this Node binary and this pullrep
+by absolute path, and passes --config when it was given here.`,
+    )
+    .action(async (target: string, options: { type: 'post-receive' | 'reference-transaction' }) => {
+      const { installHooks } = await import('../../publish/index.js');
+      const configFile = program.opts<GlobalOptions>().config;
+      const results = await installHooks(resolve(target), {
+        type: options.type,
+        nodePath: process.execPath,
+        cliPath,
+        configFile: configFile ? resolve(configFile) : undefined,
+      });
+      for (const r of results) {
+        if (r.error !== undefined) {
+          runtime.stderr.write(`pullrep: cannot install ${r.hook}: ${oneLine(r.error)}\n`);
+          continue;
+        }
+        runtime.stdout.write(`${r.change.padEnd(9)} ${r.hook}\n`);
+        if (r.alsoInstalled) {
+          runtime.stderr.write(`pullrep: warning: ${r.repo} also has pullrep's ${r.alsoInstalled} hook: every update is published twice; remove one\n`);
+        }
+        if (r.hooksDir) {
+          runtime.stderr.write(`pullrep: warning: git runs the hooks of ${r.repo} from ${r.hooksDir} (core.hooksPath): the hook installed here never runs; copy it there or unset core.hooksPath\n`);
+        }
+      }
+      const changed = results.filter((r) => r.change !== 'unchanged' && r.change !== 'failed').length;
+      const failed = results.filter((r) => r.change === 'failed').length;
+      runtime.stdout.write(`${options.type} hook: ${results.length} repositories, ${changed} changed${failed ? `, ${failed} failed` : ''}\n`);
+      if (failed) throw new Error(`the hook could not be installed in ${failed} of ${results.length} repositories`);
+    });
+}

@@ -1,0 +1,70 @@
+import { Option, type Command } from 'commander';
+import { SpoolError } from '../../publish/errors.js';
+import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
+import { oneLine } from '../text.js';
+
+const STATES = ['prepared', 'committed', 'aborted'];
+
+interface PublishOptions {
+  hook?: 'post-receive' | 'reference-transaction';
+  repo?: string;
+  echoStdin?: boolean;
+}
+
+async function readStdin(runtime: Runtime): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of runtime.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function echo(runtime: Runtime, text: string): Promise<void> {
+  // A chained hook that does not read its stdin (or stops early) closes the pipe: that must
+  // neither fail publish nor end it before the event is out, as a generic EPIPE handler would.
+  runtime.stdout.removeAllListeners('error');
+  runtime.stdout.on('error', () => undefined);
+  await new Promise<void>((resolve) => runtime.stdout.write(text, () => resolve()));
+}
+
+export function registerPublish(program: Command, runtime: Runtime): void {
+  program
+    .command('publish')
+    .description('publish the ref updates git gives a post-receive or reference-transaction hook on stdin')
+    .argument('[state]', 'reference-transaction state (prepared, committed, aborted); only committed publishes')
+    .addOption(new Option('--hook <type>', 'the hook that runs this').choices(['post-receive', 'reference-transaction']))
+    .option('--repo <name>', 'repository name (default: the hook repository relative to primary.root)')
+    .option('--echo-stdin', 'copy stdin to stdout, for a chained hook')
+    .addHelpText(
+      'after',
+      `
+Reads "<old> <new> <ref>" lines. Exits 0 when the event was acknowledged by Kafka or spooled
+(one warning line); non-zero with a one-line reason when the input is invalid (nothing is published).`,
+    )
+    .action(async (state: string | undefined, options: PublishOptions) => {
+      const hook = options.hook ?? (state !== undefined ? 'reference-transaction' : 'post-receive');
+      if (state !== undefined && !STATES.includes(state)) throw new Error(`unknown reference-transaction state ${JSON.stringify(state).slice(0, 40)}`);
+      const input = await readStdin(runtime);
+      if (options.echoStdin) await echo(runtime, input);
+      if (hook === 'reference-transaction' && state !== 'committed') return;
+      const ctx = makeContext(runtime, program.opts<GlobalOptions>());
+      // Only what publishing needs: this runs on every push.
+      const { runPublish } = await import('../../publish/run-publish.js');
+      const outcome = await runPublish({
+        config: ctx.loaded.config,
+        logger: ctx.logger,
+        input,
+        hook,
+        repo: options.repo,
+        gitDir: runtime.env.GIT_DIR,
+        cwd: process.cwd(),
+      });
+      if (outcome && outcome.result.spooled > 0) {
+        const { error } = outcome.result;
+        const reason = oneLine(error?.message ?? 'no acknowledgement').slice(0, 200);
+        const why = error instanceof SpoolError ? 'the spool could not be drained' : `Kafka did not acknowledge within ${ctx.loaded.config.publish.timeoutMs} ms`;
+        runtime.stderr.write(
+          `pullrep: warning: ${outcome.result.spooled} event(s) of ${outcome.repo} spooled, ${why} (${reason}); ` +
+            `${outcome.result.waiting} waiting in ${outcome.spoolDir}, sent by the next publish or 'pullrep spool flush'\n`,
+        );
+      }
+    });
+}

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
+import { oneLine } from '../text.js';
+
+function age(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}
+
+export function registerSpool(program: Command, runtime: Runtime): void {
+  const spool = program.command('spool').description("the primary's spool of events Kafka has not acknowledged yet");
+  spool
+    .command('list')
+    .description('show the waiting events, oldest first: repository, refs, age')
+    .option('--json', 'one JSON array instead of a table')
+    .action(async (options: { json?: boolean }) => {
+      const ctx = makeContext(runtime, program.opts<GlobalOptions>());
+      const { Spool, spoolDirOf } = await import('../../publish/index.js');
+      const items = await new Spool(spoolDirOf(ctx.loaded.config)).list();
+      const now = Date.now();
+      if (options.json) {
+        const rows = items.map((i) => ({ ...i, spooledAt: i.spooledAt.toISOString(), ageMs: now - i.spooledAt.getTime() }));
+        runtime.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        return;
+      }
+      if (items.length === 0) {
+        runtime.stdout.write('spool is empty\n');
+        return;
+      }
+      runtime.stdout.write(`${'AGE'.padEnd(6)} ${'REFS'.padStart(6)} ${'KIND'.padEnd(12)} REPOSITORY\n`);
+      for (const i of items) {
+        const what = i.problem ? `INVALID ${i.name}: ${oneLine(i.problem)}` : i.repo;
+        runtime.stdout.write(`${age(now - i.spooledAt.getTime()).padEnd(6)} ${String(i.refs).padStart(6)} ${i.kind.padEnd(12)} ${what}\n`);
+      }
+      runtime.stdout.write(`${items.length} event(s) waiting\n`);
+    });
+  spool
+    .command('flush')
+    .description('send every waiting event to Kafka, oldest first; exit 1 (nothing lost) when Kafka does not acknowledge')
+    .action(async () => {
+      const ctx = makeContext(runtime, program.opts<GlobalOptions>());
+      const { flushSpool, openPublishing } = await import('../../publish/index.js');
+      const publishing = openPublishing(ctx.loaded.config, ctx.logger);
+      try {
+        const result = await flushSpool(publishing);
+        for (const file of result.quarantined) runtime.stderr.write(`pullrep: warning: invalid spooled event moved aside: ${file}\n`);
+        runtime.stdout.write(`${result.sent} event(s) sent\n`);
+      } finally {
+        await publishing.close();
+      }
+    });
+}

@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
+import type { VerifyEntry } from '../../verify/index.js';
+
+interface VerifyCliOptions {
+  all?: boolean;
+  json?: boolean;
+  repair?: boolean;
+  localPrimary?: boolean;
+}
+
+/** `pullrep verify`: is each replica repository's set of refs the primary's? */
+export function registerVerify(program: Command, runtime: Runtime): void {
+  program
+    .command('verify')
+    .description("compare replica repositories' ref checksums with the primary's (XOR of SHA-1 of each '<oid> <refname>')")
+    .argument('[repos...]', 'repository names, e.g. group/app.git')
+    .option('--all', 'every repository in replica.root (and in primary.root with --local-primary)')
+    .option('--json', 'one JSON object per repository instead of a table')
+    .option('--repair', 'sync each differing repository from the primary, then compare it again')
+    .option('--local-primary', "read the primary's refs from primary.root on this host instead of over the network")
+    .addHelpText(
+      'after',
+      `
+Counts every ref under refs/ (HEAD does not count). Exits 0 when every repository is equal,
+1 when any differs, is missing or could not be compared. See docs/verify.md.
+Examples:
+  pullrep verify group/app.git
+  pullrep verify --all --json
+  pullrep verify --all --repair`,
+    )
+    .action(async (repos: string[], options: VerifyCliOptions) => {
+      if (options.all ? repos.length > 0 : repos.length === 0) throw new Error('give repository names or --all (not both)');
+      const ctx = makeContext(runtime, program.opts<GlobalOptions>());
+      const { createVerifier, verifyMany, repairDiffering, isEqual } = await import('../../verify/index.js');
+      const { createProgress } = await import('../progress.js');
+      const { config } = ctx.loaded;
+      // On SIGINT/SIGTERM, stop the git processes (each runs in its own process group, so the
+      // terminal's signal does not reach them). The handler never settles: the command then ends
+      // with the aborted repositories' errors and exit status 1, not as a success.
+      const stop = new AbortController();
+      runtime.onShutdown(() => {
+        stop.abort();
+        return new Promise<void>(() => undefined);
+      });
+      const { signal } = stop;
+      const verifier = createVerifier({ config, logger: ctx.logger, env: runtime.env, localPrimary: options.localPrimary ?? false, signal });
+      const names = options.all ? await verifier.repositories() : repos;
+      const progress = options.all ? createProgress({ stream: runtime.stderr, total: names.length, label: 'repositories verified' }) : undefined;
+      const onEntry = (_entry: VerifyEntry, done: number) => progress?.update(done);
+      const batch = { verifier, signal, concurrency: config.replica.fetchConcurrency, onEntry };
+      let entries = await verifyMany(names, batch);
+      if (options.repair && entries.some((e) => !isEqual(e))) {
+        const { createFetcher } = await import('../../fetch/index.js');
+        const fetcher = createFetcher({ config, logger: ctx.logger, env: runtime.env, scheduleMaintenance: false });
+        try {
+          entries = await repairDiffering(entries, { ...batch, fetcher });
+        } finally {
+          await fetcher.close();
+        }
+      }
+      progress?.finish();
+      if (options.json) for (const e of entries) runtime.stdout.write(JSON.stringify(e) + '\n');
+      else runtime.stdout.write(table(entries));
+      for (const e of entries) if (e.error !== undefined) runtime.stderr.write(`${shown(e.repo)}: ${e.error}\n`);
+      const unverified = entries.filter((e) => e.error !== undefined).length;
+      const differing = entries.filter((e) => !isEqual(e)).length - unverified;
+      if (differing || unverified) {
+        throw new Error(`${differing} of ${entries.length} repositories differ from the primary${unverified ? `; ${unverified} could not be verified` : ''}`);
+      }
+    });
+}
+
+/** A name as typed on the command line may hold control characters; show those quoted. */
+function shown(repo: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\x00-\x1f\x7f]/.test(repo) ? JSON.stringify(repo) : repo;
+}
+
+function status(e: VerifyEntry): string {
+  const what =
+    e.error !== undefined ? 'error'
+    : e.missingOnPrimary ? 'missing on primary'
+    : e.missingOnReplica ? 'missing on replica'
+    : e.equal ? 'equal'
+    : 'differs';
+  return e.repaired ? `${what} (repaired)` : what;
+}
+
+function table(entries: readonly VerifyEntry[]): string {
+  const rows = [['REPOSITORY', 'STATUS', 'PRIMARY', 'REPLICA'], ...entries.map((e) => [shown(e.repo), status(e), e.primary ?? '-', e.replica ?? '-'])];
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd() + '\n').join('');
+}
+

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import type { Runtime } from './context.js';
+import { registerConfig } from './commands/config.js';
+import { registerPublish } from './commands/publish.js';
+import { registerHook } from './commands/hook.js';
+import { registerSpool } from './commands/spool.js';
+import { registerBackfill } from './commands/backfill.js';
+import { registerReplica } from './commands/replica.js';
+import { registerTopics } from './commands/topics.js';
+import { registerFailed } from './commands/failed.js';
+import { registerStatus } from './commands/status.js';
+import { registerSync } from './commands/sync.js';
+import { registerVerify } from './commands/verify.js';
+
+const pkgFile = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+export const VERSION = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { version: string }).version;
+
+/** Builds the `pullrep` command tree. Each command lives in its own file under commands/. */
+export function buildProgram(runtime: Runtime): Command {
+  const program = new Command('pullrep')
+    .description('Keeps read-only replicas of git repositories in step with a primary, through Kafka.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('-c, --config <file>', 'configuration file (JSON); also PULLREP_CONFIG')
+    .option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace, silent')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => runtime.stdout.write(s),
+      writeErr: (s) => runtime.stderr.write(s),
+    })
+    .exitOverride();
+  program.addHelpText(
+    'after',
+    `
+Every configuration key is also an environment variable: PULLREP_ + the key in upper
+snake case (kafka.brokers -> PULLREP_KAFKA_BROKERS). See README.md for the list.`,
+  );
+  registerConfig(program, runtime);
+  registerPublish(program, runtime);
+  registerHook(program, runtime);
+  registerSpool(program, runtime);
+  registerBackfill(program, runtime);
+  registerReplica(program, runtime);
+  registerTopics(program, runtime);
+  registerFailed(program, runtime);
+  registerStatus(program, runtime);
+  registerSync(program, runtime);
+  registerVerify(program, runtime);
+  return program;
+}

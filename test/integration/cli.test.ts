@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { pullrep as runPullrep } from '../helpers/cli.js';
+
+/** `pullrep <args>` with nothing but PATH and the given variables in its environment. */
+function pullrep(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return runPullrep(args, { env });
+}
+
+describe('pullrep CLI', () => {
+  it('prints help and version', async () => {
+    const help = await pullrep(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: pullrep/);
+    expect(help.stdout).toMatch(/config/);
+    const version = await pullrep(['--version']);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('config check passes on defaults and fails naming the key and value', async () => {
+    expect((await pullrep(['config', 'check'])).code).toBe(0);
+    const bad = await pullrep(['config', 'check'], { PULLREP_KAFKA_BROKERS: 'nohost', PULLREP_RETRY_MULTIPLIER: '0' });
+    expect(bad.code).not.toBe(0);
+    const lines = bad.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^pullrep: .*kafka\.brokers.*nohost/);
+    expect(lines[0]).toMatch(/retry\.multiplier/);
+  });
+
+  it('config print redacts secrets', async () => {
+    const out = await pullrep(['config', 'print'], { PULLREP_PRIMARY_PASSWORD: 'hunter2-secret', PULLREP_REPLICA_NAME: 'eu-1' });
+    expect(out.code).toBe(0);
+    const printed = JSON.parse(out.stdout) as { replica: { name: string }; primary: { password: string } };
+    expect(printed.replica.name).toBe('eu-1');
+    expect(out.stdout).not.toContain('hunter2-secret');
+  });
+
+  it('reads a configuration file given with --config', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const { tempDir } = await import('../helpers/git.js');
+    const file = join(await tempDir(), 'pullrep.json');
+    await writeFile(file, JSON.stringify({ replica: { name: 'from-file' } }));
+    const out = await pullrep(['--config', file, 'config', 'print']);
+    expect((JSON.parse(out.stdout) as { replica: { name: string } }).replica.name).toBe('from-file');
+    const missing = await pullrep(['--config', join(file, 'nope.json'), 'config', 'check']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/configuration file not found/);
+  });
+
+  it('rejects an unknown command with a non-zero status', async () => {
+    const out = await pullrep(['no-such-command']);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(/unknown command/);
+  });
+});
