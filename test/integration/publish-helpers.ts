@@ -28,7 +28,11 @@ export interface Primary {
   configFile: string;
 }
 
-/** A primary.root, a random events topic and a configuration file naming them. */
+/**
+ * A primary.root, a random events topic and a configuration file naming them. The publish timeout
+ * is generous so that a slow acknowledgement on a busy machine never spools an event; tests of a
+ * broker that is down shorten it themselves.
+ */
 export async function makePrimary(brokers: string[], publish: Record<string, unknown> = {}): Promise<Primary> {
   const base = await tempDir('pullrep-primary-');
   const root = join(base, 'repos');
@@ -38,7 +42,7 @@ export async function makePrimary(brokers: string[], publish: Record<string, unk
     kafka: { brokers },
     topics: { events: topic, partitions: 2 },
     primary: { name: 'primary-test', root },
-    publish: { timeoutMs: 1500, ...publish },
+    publish: { timeoutMs: 10_000, ...publish },
     log: { pretty: 'false' },
   };
   await writeFile(configFile, JSON.stringify(config, null, 2));
