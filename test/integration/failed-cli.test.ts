@@ -76,7 +76,16 @@ describe('pullrep failed', () => {
     expect((await list(fx, ['--repo', 'r/gone-a.git']))).toEqual([]);
     await expect(pullrep(fx, ['failed', 'resolve', 'f0000000000000000'])).rejects.toMatchObject({ stderr: expect.stringContaining('not outstanding') });
     expect(await list(fx)).toHaveLength(1);
-    const status = JSON.parse(await pullrep(fx, ['status', '--json'])) as { outstandingFailures: number; partitions: Array<{ topic: string; lag: string; committed: string | null }> };
+    // The offsets are committed after the hand-off to the failed topic, so possibly after the listing.
+    type Status = { outstandingFailures: number; partitions: Array<{ topic: string; lag: string; committed: string | null }> };
+    const committed = (s: Status) => s.partitions.filter((p) => p.topic === f.topics.events).reduce((sum, p) => sum + Number(p.committed ?? 0), 0);
+    const status = await waitFor(
+      async () => {
+        const s = JSON.parse(await pullrep(f, ['status', '--json'])) as Status;
+        return committed(s) === 2 && s;
+      },
+      { what: 'both events offsets to be committed' },
+    );
     expect(status.outstandingFailures).toBe(1);
     const events = status.partitions.filter((p) => p.topic === f.topics.events);
     expect(events).toHaveLength(2);

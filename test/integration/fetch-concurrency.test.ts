@@ -14,7 +14,7 @@ interface Interval {
 
 /**
  * git on PATH is a wrapper around the real git that records when each `git fetch` starts and
- * ends (and stretches it by 300 ms), so concurrency is observable from outside the fetcher.
+ * ends (and stretches it by one second), so concurrency is observable from outside the fetcher.
  */
 async function recordingGit(): Promise<{ dir: string; log: string }> {
   const realGit = (await promisify(execFile)('sh', ['-c', 'command -v git'])).stdout.trim();
@@ -26,7 +26,7 @@ for a in "$@"; do
   case "$a" in fetch) is_fetch=1 ;; --git-dir=*) gitdir="\${a#--git-dir=}" ;; esac
 done
 if [ $is_fetch = 0 ]; then exec ${realGit} "$@"; fi
-start=$(date +%s%3N); sleep 0.3
+start=$(date +%s%3N); sleep 1
 ${realGit} "$@"; rc=$?
 echo "$start $(date +%s%3N) $gitdir" >> ${log}
 exit $rc

@@ -112,6 +112,8 @@ export async function replicaFixture(options: { partitions?: number; overrides?:
     'replica.sessionTimeoutMs': 10_000,
     'replica.shutdownGraceMs': 5000,
     'http.port': 0,
+    // Hooks publish with this file: a slow acknowledgement must not leave an event in the spool.
+    'publish.timeoutMs': 10_000,
     'log.level': 'silent',
     ...Object.fromEntries(Object.entries(TEST_RETRY).map(([k, v]) => [`retry.${k}`, v])),
     ...options.overrides,

@@ -5,8 +5,8 @@ import { readTopic } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/wait.js';
 import { committedOffsets, replicaFixture, TEST_RETRY, type ReplicaFixture } from './replica-fixture.js';
 
-/** How far an attempt may be from its scheduled time (CI machines are noisy; the bench measures precision). */
-const TOLERANCE_MS = 1500;
+/** How late an attempt may be after its scheduled time (busy machines are noisy; the bench measures precision). */
+const TOLERANCE_MS = 5000;
 
 let fx: ReplicaFixture | undefined;
 afterEach(async () => {
@@ -92,7 +92,8 @@ describe('pullrep replica: the ladder', () => {
   });
 
   it('does not let a failing repository hold up a healthy one in the same partition', async () => {
-    fx = await replicaFixture({ partitions: 1 });
+    // A first retry due long after the healthy sync, however busy the machine.
+    fx = await replicaFixture({ partitions: 1, overrides: { 'retry.initialDelayMs': 10_000 } });
     const { fetcher } = await fx.startReplica();
     const good = await fx.newRepo();
     const head = await pushCommit(good.primary, 'main');
@@ -105,7 +106,7 @@ describe('pullrep replica: the ladder', () => {
     // The healthy repository was synced, once, before the failing one's first retry was even due.
     const calls = fetcher.callsFor(good.name);
     expect(calls).toHaveLength(1);
-    expect(calls[0]?.at ?? Infinity).toBeLessThan(Number(retry?.timestamp) + TEST_RETRY.initialDelayMs);
+    expect(calls[0]?.at ?? Infinity).toBeLessThan(Number(retry?.timestamp) + fx.config.retry.initialDelayMs);
   });
 
   it('sends a poison record to the failed topic once and keeps going', async () => {
@@ -170,18 +171,21 @@ describe('pullrep replica: the ladder', () => {
       const repos = ['r/a.git', 'r/b.git', 'r/c.git'];
       for (const name of repos) await f.produce(f.refsEvent(name, { 'refs/heads/main': 'c'.repeat(40) }), name);
       let observations = 0;
+      const violations: Array<{ committed: bigint; onStage1: bigint }> = [];
       await waitFor(
         async () => {
           const done = await committedOffsets(f, f.topics.events);
           const [retry] = await admin.fetchTopicOffsets(f.topics.retry[0] ?? '');
           // Read the commit first: whatever it covers must already be on stage 1.
-          expect(BigInt(retry?.high ?? '0')).toBeGreaterThanOrEqual(done);
+          const onStage1 = BigInt(retry?.high ?? '0');
+          if (onStage1 < done) violations.push({ committed: done, onStage1 });
           observations += 1;
           return done === 3n;
         },
         { intervalMs: 10, what: 'the events offsets to be committed' },
       );
       expect(observations).toBeGreaterThan(0);
+      expect(violations).toEqual([]);
     } finally {
       await admin.disconnect();
     }

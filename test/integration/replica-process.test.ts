@@ -20,13 +20,13 @@ afterEach(async () => {
   fx = undefined;
 });
 
-/** A `pullrep replica` child process; resolves its exit code. */
+/** A `pullrep replica` child process; resolves its exit code once its output is complete. */
 function startReplica(f: ReplicaFixture, env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, [bin, 'replica'], { env: { ...f.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, exited, stderr: () => stderr };
 }
 
@@ -61,14 +61,20 @@ describe('pullrep replica processes', () => {
     await pushCommit(repo.primary, 'main');
     await pushCommit(repo.primary, 'topic');
     await fx.converged(repo);
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(metrics).toMatch(/^pullrep_syncs_total\{result="ok",kind=""\} [1-9]/m);
+    // The counters follow the sync that converged the repository.
+    const metrics = await waitFor(
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return /^pullrep_syncs_total\{result="ok",kind=""\} [1-9]/m.test(text) && text;
+      },
+      { what: 'a successful sync in the metrics' },
+    );
     expect(metrics).toContain('pullrep_sync_duration_seconds_bucket');
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     replica.child.kill('SIGTERM');
     expect(await replica.exited).toBe(0);
     expect(replica.stderr()).toContain('replica stopped');
-  });
+  }, 180_000);
 
   it('loses nothing when killed with SIGKILL in the middle of a fetch', async () => {
     fx = await replicaFixture();
@@ -90,7 +96,7 @@ describe('pullrep replica processes', () => {
     await fx.converged(repo, 60_000);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  });
+  }, 180_000);
 
   it('hands a dead process\'s partitions and pending retries to the surviving one', async () => {
     fx = await replicaFixture({ partitions: 2, overrides: { 'retry.initialDelayMs': 4000, 'retry.maxRetryPeriodMs': 120_000 } });
@@ -111,5 +117,5 @@ describe('pullrep replica processes', () => {
     for (const r of repos) await fx.converged(r, 60_000);
     b.child.kill('SIGTERM');
     expect(await b.exited).toBe(0);
-  });
+  }, 180_000);
 });

@@ -41,7 +41,8 @@ describe('pullrep verify stopped by a signal', () => {
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // 'close', not 'exit': all of its output has arrived.
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     await waitFor(() => open.size > 0, { what: "git ls-remote's connection to the silent primary" });
     child.kill('SIGTERM');
     expect(await exited).toBe(1);
