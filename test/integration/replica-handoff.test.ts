@@ -49,7 +49,9 @@ describe('pullrep replica: a failing hand-off', () => {
       const f = fx;
       await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 1n, { what: 'the events offset to be committed' });
       const failed = await readTopic(fx.kafka, fx.topics.failed, { atLeast: 1 });
-      expect(failed).toHaveLength(1);
+      // One failure. Without transactions a redelivered batch may write it again, under the same key.
+      if (transactions) expect(failed).toHaveLength(1);
+      else expect(new Set(failed.map((r) => r.key)).size).toBe(1);
       expect(failed[0]?.key).toBeTruthy();
       expect(failed[0]?.headers[HEADER.reason]).toBe('permanent');
       // The operator's list reads the topic to its end, transaction markers included.
