@@ -30,7 +30,8 @@ describe('pullrep failed', () => {
     const repo = await fx.newRepo();
     const head = await pushCommit(repo.primary, 'main');
     await fx.startReplica();
-    await fx.server.stop();
+    // The primary is down (answers 503); the port stays ours.
+    fx.server.failWith = 503;
     await fx.produce(fx.refsEvent(repo.name, { 'refs/heads/main': head }), repo.name);
     await readTopic(fx.kafka, fx.topics.failed, { atLeast: 1, timeoutMs: 30_000 });
 
@@ -44,7 +45,7 @@ describe('pullrep failed', () => {
     expect(shown.errors).toHaveLength(2);
     expect(shown.headers[HEADER.reason]).toBe('exhausted');
 
-    await fx.server.start();
+    fx.server.failWith = undefined;
     const dry = await pullrep(fx, ['failed', 'replay', '--all', '--dry-run']);
     expect(dry).toContain(`would replay ${entry?.id}`);
     expect(await list(fx)).toHaveLength(1);

@@ -32,13 +32,14 @@ describe('pullrep replica: the ladder', () => {
     const repo = await fx.newRepo();
     const head = await pushCommit(repo.primary, 'main');
     const { fetcher } = await fx.startReplica();
-    await fx.server.stop();
+    // The primary is down (answers 503); the port stays ours.
+    fx.server.failWith = 503;
     await fx.produce(fx.refsEvent(repo.name, { 'refs/heads/main': head }), repo.name);
     const [stage1] = await readTopic(fx.kafka, fx.topics.retry[0] ?? '', { atLeast: 1 });
     const [stage2] = await readTopic(fx.kafka, fx.topics.retry[1] ?? '', { atLeast: 1, timeoutMs: 30_000 });
     // Stage 2 was attempted; bring the primary back before stage 3 is due.
     await waitFor(() => fetcher.callsFor(repo.name).length >= 2, { what: 'the stage 1 attempt' });
-    await fx.server.start();
+    fx.server.failWith = undefined;
     await fx.converged(repo);
     expect(stage1?.headers[HEADER.attempt]).toBe('1');
     expect(stage2?.headers[HEADER.attempt]).toBe('2');

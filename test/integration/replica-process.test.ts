@@ -106,14 +106,15 @@ describe('pullrep replica processes', () => {
     const b = startReplica(fx);
     const f = fx;
     await waitFor(async () => (await groupMembers(f)) === 2, { timeoutMs: 30_000, what: 'both processes to join' });
-    await fx.server.stop();
+    // The primary is down (answers 503); the port stays ours.
+    fx.server.failWith = 503;
     for (const [i, r] of repos.entries()) await fx.produce(fx.refsEvent(r.name, { 'refs/heads/main': heads[i] ?? '' }), r.name, i % 2);
     // Every event is waiting on stage 1, on both partitions.
     const pending = await readTopic(fx.kafka, fx.topics.retry[0] ?? '', { atLeast: 4 });
     expect(new Set(pending.map((r) => r.partition))).toEqual(new Set([0, 1]));
     a.child.kill('SIGKILL');
     await a.exited;
-    await fx.server.start();
+    fx.server.failWith = undefined;
     for (const r of repos) await fx.converged(r, 60_000);
     b.child.kill('SIGTERM');
     expect(await b.exited).toBe(0);
