@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FullSyncEvent } from '../../src/events/index.js';
 import { makeBareRepo, pushCommit } from '../helpers/git.js';
-import { deadPort, primaryWithRepo, pullrep, topicEvents } from './publish-helpers.js';
+import { deadBrokerEnv, primaryWithRepo, pullrep, topicEvents } from './publish-helpers.js';
 
 describe('pullrep backfill', () => {
   it('publishes one full-sync event per repository under primary.root and sums up', async () => {
@@ -27,7 +27,7 @@ describe('pullrep backfill', () => {
   it('spools what Kafka does not take, and a flush delivers it', async () => {
     const { primary, kafka } = await primaryWithRepo('one.git');
     await makeBareRepo(primary.root, 'two.git');
-    const down = { PULLREP_KAFKA_BROKERS: `127.0.0.1:${await deadPort()}`, PULLREP_PUBLISH_TIMEOUT_MS: '1500' };
+    const down = await deadBrokerEnv();
     const r = await pullrep(['--config', primary.configFile, 'backfill'], { env: down });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('repositories found: 2, published: 0, spooled: 2, failed: 0\n');

@@ -87,6 +87,14 @@ export async function deadPort(): Promise<number> {
   return address.port;
 }
 
+/**
+ * Environment for a publish against a broker that is down, with the short publish timeout such a
+ * test waits out (the configuration file's own is long, for a busy machine).
+ */
+export async function deadBrokerEnv(): Promise<{ PULLREP_KAFKA_BROKERS: string; PULLREP_PUBLISH_TIMEOUT_MS: string }> {
+  return { PULLREP_KAFKA_BROKERS: `127.0.0.1:${await deadPort()}`, PULLREP_PUBLISH_TIMEOUT_MS: '1500' };
+}
+
 /** The lines pullrep wrote through git ("remote: pullrep: …"). */
 export function pullrepLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => /^remote: (pullrep|\{)/.test(l));

@@ -6,15 +6,14 @@ import { describe, expect, it } from 'vitest';
 import type { RefsUpdatedEvent } from '../../src/events/index.js';
 import { makeBareRepo, WorkClone } from '../helpers/git.js';
 import { waitFor } from '../helpers/wait.js';
-import { cliPath, deadPort, gitRun, installHook, makePrimary, minimalEnv, primaryWithRepo, pullrep, topicEvents } from './publish-helpers.js';
+import { cliPath, deadBrokerEnv, gitRun, installHook, makePrimary, minimalEnv, primaryWithRepo, pullrep, topicEvents } from './publish-helpers.js';
 
 describe('when Kafka cannot be reached', () => {
   it('the push succeeds, the event is spooled with one warning, and later publishes and flushes deliver in order', async () => {
     const { primary, kafka, bare } = await primaryWithRepo('spooled.git');
     await installHook(primary, bare);
     const work = await WorkClone.of(bare);
-    // A broker that is down, and a short publish timeout for it (the configuration file's is long).
-    const deadBroker = { PULLREP_KAFKA_BROKERS: `127.0.0.1:${await deadPort()}`, PULLREP_PUBLISH_TIMEOUT_MS: '1500' };
+    const deadBroker = await deadBrokerEnv();
     const down = minimalEnv(primary.base, deadBroker);
     const up = minimalEnv(primary.base);
     const pushed: string[] = [];
