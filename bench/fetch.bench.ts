@@ -57,23 +57,17 @@ async function commitOn(repo: string, ref: string): Promise<string> {
 function fetcherFor(primaryUrl: string, replicaRoot: string, quarantineFromBytes?: number): Fetcher {
   return createFetcher({
     ...(quarantineFromBytes !== undefined ? { quarantineFromBytes } : {}),
-    config: {
-      primary: { name: 'primary', root: '', url: primaryUrl, username: '', password: '', sshKeyFile: '' },
-      replica: {
-        name: 'bench',
-        root: replicaRoot,
-        applyDeletes: false,
-        fetchConcurrency: 4,
-        fetchTimeoutMs: 600_000,
-        recloneAfterFailures: 3,
-        missingRepoGraceMs: 0,
-        shutdownGraceMs: 1000,
-        transactions: false,
-        partitionsConsumedConcurrently: 1,
-        sessionTimeoutMs: 30_000,
-        maintenanceIntervalMs: 0,
-      },
+    options: {
+      root: replicaRoot,
+      primaryUrl,
+      credentials: { username: '', password: '', sshKeyFile: '' },
+      concurrency: 4,
+      gitTimeoutMs: 600_000,
+      recloneAfterFailures: 3,
+      missingRepoGraceMs: 0,
+      maintenanceIntervalMs: 0,
     },
+    env: process.env,
     logger: silentLogger(),
   });
 }

@@ -5,9 +5,8 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createMissingTopics } from '../src/kafka/index.js';
 import { gitEnv, makeBareRepo, randomName, tempDir, WorkClone } from '../test/helpers/git.js';
-import { benchBrokers, benchKafka } from './kafka.js';
+import { benchBrokers, benchClient } from './kafka.js';
 import { median } from './stats.js';
 
 const run = promisify(execFile);
@@ -30,10 +29,8 @@ export default async function hookBench(): Promise<void> {
   const topic = randomName('bench-events');
   const configFile = join(base, 'pullrep.json');
   await writeFile(configFile, JSON.stringify({ kafka: { brokers }, topics: { events: topic, partitions: 1 }, primary: { root } }));
-  const kafka = benchKafka('bench');
-  const admin = kafka.admin();
-  await admin.connect();
-  await createMissingTopics(admin, [{ topic, numPartitions: 1 }]);
+  const admin = await benchClient('bench').admin();
+  await admin.createMissingTopics([{ topic, numPartitions: 1 }]);
   await admin.disconnect();
 
   const hooked = await makeBareRepo(root, 'hooked.git');

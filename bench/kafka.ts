@@ -1,5 +1,6 @@
+import kafkajs, { type Kafka } from 'kafkajs';
 import { loadConfig } from '../src/config/index.js';
-import { createKafka, type Kafka } from '../src/kafka/index.js';
+import { createKafka, installKafkaWorkarounds, type KafkaClient } from '../src/kafka/index.js';
 import { silentLogger } from '../src/log/index.js';
 
 /** The broker benchmarks use: KAFKA_BROKERS, else the local default. */
@@ -7,8 +8,17 @@ export function benchBrokers(): string[] {
   return (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 }
 
-/** A quiet Kafka client with the configuration's defaults for everything but brokers and id. */
-export function benchKafka(clientId: string, options: { keepIdleTimers?: boolean } = {}): Kafka {
+/** An independent, quiet kafkajs client (producing the load, reading results, the baselines). */
+export function benchKafka(clientId: string): Kafka {
+  return new kafkajs.Kafka({ clientId, brokers: benchBrokers(), logLevel: kafkajs.logLevel.NOTHING });
+}
+
+/**
+ * pullrep's client with the configuration's defaults for everything but brokers and id, and the
+ * kafkajs workarounds installed as the CLI installs them (unless `keepIdleTimers`, to measure them).
+ */
+export function benchClient(clientId: string, options: { keepIdleTimers?: boolean } = {}): KafkaClient {
+  if (!options.keepIdleTimers) installKafkaWorkarounds(silentLogger());
   const { kafka } = loadConfig({ env: {} }).config;
-  return createKafka({ ...kafka, brokers: benchBrokers(), clientId, logger: silentLogger(), ...options });
+  return createKafka({ ...kafka, brokers: benchBrokers(), clientId, logger: silentLogger() });
 }

@@ -4,18 +4,17 @@
 // record waits for stage 1. The same ladder runs through kafkajs-async-retry (a kafkajs plugin
 // with an eachMessage wrapper) in the same run as the baseline.
 // Target: p99 within 100 ms of schedule, near-zero CPU while waiting.
-import { TransientFetchError } from '../src/fetch/errors.js';
-import type { Fetcher, SyncResult } from '../src/fetch/types.js';
-import { createMissingTopics, readToEnd, type Kafka } from '../src/kafka/index.js';
+import type { Kafka } from 'kafkajs';
+import { compileOptions, loadConfig } from '../src/config/index.js';
+import { TransientFetchError, type Fetcher, type SyncResult } from '../src/fetch/index.js';
+import type { KafkaClient } from '../src/kafka/index.js';
 import { silentLogger } from '../src/log/index.js';
 import { encodeEvent, makeEvent, type RefEvent } from '../src/events/index.js';
-import { systemClock } from '../src/consumer/clock.js';
-import { ReplicaConsumer } from '../src/consumer/replica-consumer.js';
-import { benchKafka } from './kafka.js';
-import { createReplicaMetrics } from '../src/http/replica-metrics.js';
-import { ensureTopics } from '../src/replica/topics.js';
+import { benchClient, benchKafka } from './kafka.js';
+import { startReplica } from '../src/replica/compose.js';
+import { replicaTopics } from '../src/replica/topics.js';
 import { delayFor, type RetryPolicy } from '../src/retry/index.js';
-import { randomName } from '../test/helpers/git.js';
+import { randomName, tempDir } from '../test/helpers/git.js';
 import { waitFor } from '../test/helpers/wait.js';
 
 const RECORDS = 200;
@@ -82,16 +81,23 @@ async function produceEvents(kafka: Kafka, topic: string): Promise<void> {
   await producer.disconnect();
 }
 
-async function runPullrep(kafka: Kafka): Promise<RunResult> {
+async function runPullrep(kafka: Kafka, client: KafkaClient): Promise<RunResult> {
   const events = randomName('bench-ladder');
   const replica = randomName('r');
-  const config = { topics: { events, partitions: PARTITIONS, replicationFactor: -1, failedRetentionMs: 3600_000 }, replica: { name: replica }, retry: policy };
-  const admin = kafka.admin();
-  await admin.connect();
-  const { topics } = await ensureTopics(admin, config as never);
-  await admin.disconnect();
+  const settings: Record<string, unknown> = {
+    'topics.events': events,
+    'topics.partitions': PARTITIONS,
+    'replica.name': replica,
+    'replica.root': await tempDir('pullrep-bench-ladder-'),
+    'primary.url': 'https://primary.invalid/{repo}',
+    'http.port': 0,
+    ...Object.fromEntries(Object.entries(policy).map(([k, v]) => [`retry.${k}`, v])),
+  };
+  const options = compileOptions(loadConfig({ overrides: settings }).config);
+  const topics = replicaTopics(options.topics);
   const attempts = new Attempts();
   const ok = (repo: string): SyncResult => ({ repo, fetched: [], deleted: [], upToDate: [], created: false, recloned: false, durationMs: 0 });
+  // The scheduler is what is measured: every sync is a stand-in that fails as planned, instantly.
   const fetcher: Fetcher = {
     syncRefs: async (repo) => {
       if (!attempts.attempt(repo)) throw new TransientFetchError('primary unreachable', 'connection');
@@ -101,25 +107,17 @@ async function runPullrep(kafka: Kafka): Promise<RunResult> {
     deleteRepository: async () => ({ deleted: false }),
     close: async () => undefined,
   };
-  const consumer = new ReplicaConsumer({
-    kafka,
-    fetcher,
-    logger: silentLogger(),
-    metrics: createReplicaMetrics(() => 0),
-    clock: systemClock,
-    options: { replica, topics, policy, applyDeletes: false, partitionsConsumedConcurrently: PARTITIONS, sessionTimeoutMs: 30_000, transactions: false },
-  });
-  await consumer.start();
+  const { service } = await startReplica({ options, kafka: client, logger: silentLogger(), env: process.env, wrapFetcher: () => fetcher });
   const started = Date.now();
   await produceEvents(kafka, events);
   const idleCpuPercent = await idleCpu(attempts);
   await allDone(attempts);
   const wallMs = Date.now() - started;
-  await consumer.close(5000);
+  await service.close();
   const lateness: number[] = [];
   for (const [index, topic] of topics.retry.entries()) {
     const stage = index + 1;
-    await readToEnd(kafka, topic, (_p, m) => {
+    await client.readToEnd(topic, (_p, m) => {
       const at = attempts.times.get(m.key?.toString() ?? '')?.[stage];
       if (at !== undefined) lateness.push(at - (Number(m.timestamp) + delayFor(stage, policy)));
     });
@@ -127,7 +125,7 @@ async function runPullrep(kafka: Kafka): Promise<RunResult> {
   return { lateness, idleCpuPercent, wallMs };
 }
 
-async function runAsyncRetry(kafka: Kafka): Promise<RunResult> {
+async function runAsyncRetry(kafka: Kafka, client: KafkaClient): Promise<RunResult> {
   const mod = (await import('kafkajs-async-retry')) as unknown as { default: { default?: unknown } };
   type Helper = import('kafkajs-async-retry').default;
   const HelperClass = (mod.default.default ?? mod.default) as new (config: import('kafkajs-async-retry').AsyncRetryConfig) => Helper;
@@ -136,9 +134,8 @@ async function runAsyncRetry(kafka: Kafka): Promise<RunResult> {
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   const helper = new HelperClass({ producer, groupId, retryDelays: [3, 6], maxRetries: 2, maxWaitTime: 7000 });
-  const admin = kafka.admin();
-  await admin.connect();
-  await createMissingTopics(admin, [events, ...helper.retryTopics, `${groupId}-dlq`].map((topic) => ({ topic, numPartitions: PARTITIONS })));
+  const admin = await client.admin();
+  await admin.createMissingTopics([events, ...helper.retryTopics, `${groupId}-dlq`].map((topic) => ({ topic, numPartitions: PARTITIONS })));
   await admin.disconnect();
   const attempts = new Attempts();
   const lateness: number[] = [];
@@ -172,11 +169,12 @@ function report(name: string, r: RunResult): void {
 }
 
 export default async function ladderBench(): Promise<void> {
-  const kafka = benchKafka('bench-ladder', { keepIdleTimers: process.env.BENCH_KAFKAJS_IDLE_TIMERS === 'keep' });
+  const kafka = benchKafka('bench-ladder');
+  const client = benchClient('bench-ladder', { keepIdleTimers: process.env.BENCH_KAFKAJS_IDLE_TIMERS === 'keep' });
   console.log(`${RECORDS} events over ${PARTITIONS} partitions; stage delays ${DELAYS_MS.join(' / ')} ms; lateness = attempt start - scheduled due time`);
-  const ours = await runPullrep(kafka);
+  const ours = await runPullrep(kafka, client);
   report('pullrep ladder', ours);
-  const theirs = await runAsyncRetry(kafka);
+  const theirs = await runAsyncRetry(kafka, client);
   report('kafkajs-async-retry', theirs);
   const p99 = (r: RunResult) => Math.max(1, Math.abs(percentile(r.lateness, 99)));
   console.log(`p99 lateness ratio (kafkajs-async-retry / pullrep): ${(p99(theirs) / p99(ours)).toFixed(1)}x`);

@@ -84,11 +84,8 @@ export default async function verifyBench(): Promise<void> {
     const before = server.requests.length;
     const remote = await rounds(() => remoteListing(`${server.url}/big.git`, deps));
     const v2 = server.requests.slice(before).every((r) => r.gitProtocol === 'version=2');
-    const config = {
-      primary: { name: 'primary', root: primaryRoot, url, ...credentials },
-      replica: { root: replicaRoot, fetchTimeoutMs: 300_000 },
-    } as Parameters<typeof createVerifier>[0]['config'];
-    const verifier = createVerifier({ config, logger: silentLogger(), env: process.env });
+    const options = { primaryUrl: url, primaryRoot, replicaRoot, credentials, gitTimeoutMs: 300_000, concurrency: 1 };
+    const verifier = createVerifier({ options, logger: silentLogger(), env: process.env });
     const whole = await rounds(() => verifier.verify('big.git'));
     const listing = local.result as Awaited<ReturnType<typeof localListing>>;
     const verdict = whole.result as Awaited<ReturnType<typeof verifier.verify>>;

@@ -1,10 +1,14 @@
-import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { compileOptions, loadConfig, requireKeys, requireRole, type LoadedConfig, type Options, type Role } from '../config/index.js';
+import { boundedKafkaSettings, createKafka, installKafkaWorkarounds, type KafkaClient } from '../kafka/index.js';
 import { createLogger, quietUnlessDebug, type Logger } from '../log/index.js';
-import { createKafka, type Kafka } from '../kafka/index.js';
 
 /** What a command gets from main.ts: the environment and the streams, passed in, never read globally. */
 export interface Runtime {
   env: NodeJS.ProcessEnv;
+  /** The working directory the command was started in. */
+  cwd: string;
+  /** The Node.js binary running pullrep. */
+  execPath: string;
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
@@ -20,29 +24,48 @@ export interface GlobalOptions {
 export interface CommandContext {
   runtime: Runtime;
   loaded: LoadedConfig;
+  /** Each feature's compiled options. */
+  options: Options;
   logger: Logger;
   /**
    * A Kafka client. One-shot commands keep the client's own retry chatter out of their output
    * (their failure ends in a one-line reason); long-running ones pass `verbose` to log it.
-   * At log level debug or trace everything is logged.
+   * At log level debug or trace everything is logged. The kafkajs workarounds are installed
+   * (once) before the first client is made.
    */
-  kafka(options?: { retries?: number; verbose?: boolean }): Kafka;
+  kafka(options?: { verbose?: boolean }): KafkaClient;
+  /** A client whose timeouts and retries fit in publish.timeoutMs: the hook's, which must never wait long. */
+  publishKafka(): KafkaClient;
 }
 
-/** Loads configuration (file from --config or PULLREP_CONFIG, then PULLREP_* variables) and a logger. */
-export function makeContext(runtime: Runtime, options: GlobalOptions, overrides: Record<string, unknown> = {}): CommandContext {
+/**
+ * Loads configuration (file from --config or PULLREP_CONFIG, then PULLREP_* variables), checks
+ * what the command's role needs, and makes the logger. Warnings (a PULLREP_ variable that no key
+ * reads) go to stderr, one line each.
+ */
+export function makeContext(runtime: Runtime, global: GlobalOptions, needs: { role?: Role; keys?: readonly string[] } = {}): CommandContext {
   const loaded = loadConfig({
-    file: options.config ?? runtime.env.PULLREP_CONFIG,
+    file: global.config ?? runtime.env.PULLREP_CONFIG,
     env: runtime.env,
-    overrides: { ...(options.logLevel ? { 'log.level': options.logLevel } : {}), ...overrides },
+    overrides: global.logLevel ? { 'log.level': global.logLevel } : {},
   });
   const { config } = loaded;
+  if (needs.role) requireRole(config, needs.role);
+  if (needs.keys) requireKeys(config, needs.keys);
+  for (const warning of loaded.warnings) runtime.stderr.write(`pullrep: warning: ${warning}\n`);
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, destination: runtime.stderr });
+  const options = compileOptions(config);
+  const client = (verbose: boolean, timeoutMs?: number) => {
+    installKafkaWorkarounds(logger);
+    const settings = { ...options.kafka, logger: quietUnlessDebug(logger, verbose) };
+    return createKafka(timeoutMs === undefined ? settings : boundedKafkaSettings(settings, timeoutMs));
+  };
   return {
     runtime,
     loaded,
+    options,
     logger,
-    kafka: ({ verbose = false, ...overrides } = {}) =>
-      createKafka({ ...config.kafka, logger: quietUnlessDebug(logger, verbose), ...overrides }),
+    kafka: ({ verbose = false } = {}) => client(verbose),
+    publishKafka: () => client(false, options.publish.timeoutMs),
   };
 }

@@ -4,8 +4,9 @@ import { oneLine } from './text.js';
 import type { Runtime } from './context.js';
 
 /**
- * The entry point: the only place that reads the process environment, installs signal
- * handlers and turns failures into an exit status with a one-line reason.
+ * The entry point: the only place that reads process.env (and the process's working directory
+ * and executable), installs signal handlers and turns failures into an exit status with a
+ * one-line reason. Commands get all of it through `Runtime`.
  */
 const shutdownHandlers: Array<() => Promise<void>> = [];
 let shuttingDown = false;
@@ -16,7 +17,6 @@ function onSignal(signal: NodeJS.Signals): void {
     process.exit(130);
   }
   shuttingDown = true;
-  if (shutdownHandlers.length === 0) process.exit(signal === 'SIGINT' ? 130 : 143);
   Promise.allSettled(shutdownHandlers.map((h) => h())).then(() => process.exit(0));
 }
 
@@ -28,9 +28,12 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 const runtime: Runtime = {
   env: process.env,
+  cwd: process.cwd(),
+  execPath: process.execPath,
   stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
+  // The handlers are installed with the first registration, so a signal always finds one.
   onShutdown(handler) {
     if (shutdownHandlers.length === 0) {
       process.on('SIGTERM', onSignal);

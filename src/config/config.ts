@@ -1,45 +1,16 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import convict from 'convict';
 import { registerFormats } from './formats.js';
-import { schemaDefinition } from './schema.js';
+import { CONFIG_KEYS, convictSchema, envName, type Config } from './schema.js';
 import { ConfigError } from './errors.js';
-import { primaryUrlProblem, safeUrl } from './primary-url.js';
+import { primaryUrlProblem } from './primary-url.js';
+import { nearest } from './nearest.js';
 
-export interface Config {
-  kafka: {
-    brokers: string[];
-    clientId: string;
-    connectionTimeoutMs: number;
-    requestTimeoutMs: number;
-    sasl: { mechanism: '' | 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-    ssl: boolean;
-  };
-  topics: { events: string; partitions: number; replicationFactor: number; failedRetentionMs: number };
-  primary: { name: string; root: string; url: string; username: string; password: string; sshKeyFile: string };
-  publish: { timeoutMs: number; spoolDir: string; maxEventBytes: number };
-  replica: {
-    name: string;
-    root: string;
-    applyDeletes: boolean;
-    fetchConcurrency: number;
-    fetchTimeoutMs: number;
-    recloneAfterFailures: number;
-    missingRepoGraceMs: number;
-    shutdownGraceMs: number;
-    transactions: boolean;
-    partitionsConsumedConcurrently: number;
-    sessionTimeoutMs: number;
-    maintenanceIntervalMs: number;
-  };
-  retry: { stages: number; initialDelayMs: number; multiplier: number; maxDelayMs: number; maxRetryPeriodMs: number };
-  http: { host: string; port: number };
-  log: { level: string; pretty: 'auto' | 'true' | 'false' };
-}
+export type { Config };
 
 export interface LoadOptions {
-  /** A configuration file (JSON); overrides config/default.json. */
+  /** A configuration file (JSON); its values override the schema's defaults. */
   file?: string | undefined;
   /** The environment to read PULLREP_* variables from. */
   env?: NodeJS.ProcessEnv;
@@ -47,48 +18,89 @@ export interface LoadOptions {
   overrides?: Record<string, unknown>;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** config/default.json of the package, found from both src/ and dist/. */
-export const defaultConfigFile = join(here, '..', '..', 'config', 'default.json');
-
 export interface LoadedConfig {
   config: Config;
   /** The effective configuration as JSON with every secret replaced by "[redacted]". */
   redacted(): Record<string, unknown>;
+  /** Problems that do not stop a command, e.g. a PULLREP_ variable that matches no key. */
+  warnings: string[];
 }
 
+/**
+ * PULLREP_ variables that are not configuration keys: the configuration file's name, and the
+ * settings of the scripts that run a local broker.
+ */
+const OTHER_VARIABLES = new Set([
+  'PULLREP_CONFIG',
+  'PULLREP_KAFKA_PORT',
+  'PULLREP_KAFKA_HOME',
+  'PULLREP_KAFKA_HEAP',
+  'PULLREP_KAFKA_START_TIMEOUT',
+  'PULLREP_KAFKA_NODES',
+  'PULLREP_KAFKA_SECURITY',
+  'PULLREP_DEMO_DIR',
+  'PULLREP_TEST_KAFKA_PORT',
+]);
+
+const ENV_NAMES = CONFIG_KEYS.map(envName);
+
+/** Defaults from the schema, then the file, then PULLREP_* variables, then `overrides`. */
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   registerFormats();
   const env = options.env ?? {};
-  const schema = convict(schemaDefinition as never, { env, args: [] });
-  if (existsSync(defaultConfigFile)) loadFile(schema, defaultConfigFile);
-  if (options.file) {
-    const file = resolve(options.file);
-    if (!existsSync(file)) throw new ConfigError(`configuration file not found: ${file}`);
-    loadFile(schema, file);
-  }
+  const schema = convict<Config>(convictSchema(), { env, args: [] });
+  if (options.file) loadFile(schema, options.file);
   for (const [key, value] of Object.entries(options.overrides ?? {})) {
-    if (value !== undefined) schema.set(key as never, value as never);
+    if (value === undefined) continue;
+    if (!CONFIG_KEYS.includes(key)) throw new ConfigError(unknownKey(`'${key}'`, key, CONFIG_KEYS));
+    schema.set(key as never, value as never);
   }
   try {
     schema.validate({ allowed: 'strict' });
   } catch (err) {
     throw new ConfigError(describeInvalid((err as Error).message));
   }
-  const config = schema.getProperties() as unknown as Config;
+  const config = schema.getProperties();
   checkRelations(config);
-  return {
-    config,
-    redacted: () => JSON.parse(schema.toString()) as Record<string, unknown>,
-  };
+  return { config, redacted: () => JSON.parse(schema.toString()) as Record<string, unknown>, warnings: unknownVariables(env) };
 }
 
-function loadFile(schema: convict.Config<unknown>, file: string): void {
+function loadFile(schema: convict.Config<Config>, path: string): void {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new ConfigError(`configuration file not found: ${file}`);
+  let content: unknown;
   try {
-    schema.loadFile(file);
+    content = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new ConfigError(`cannot read configuration file ${file}: ${(err as Error).message}`);
   }
+  if (content === null || typeof content !== 'object' || Array.isArray(content)) {
+    throw new ConfigError(`configuration file ${file} must hold one JSON object`);
+  }
+  for (const key of flatKeys(content)) {
+    if (!CONFIG_KEYS.includes(key)) throw new ConfigError(`${file}: ${unknownKey(`'${key}'`, key, CONFIG_KEYS)}`);
+  }
+  schema.load(content as Partial<Config>);
+}
+
+/** The dotted keys of a file's values (`{ kafka: { brokers } }` → `kafka.brokers`). */
+function flatKeys(node: object, path: string[] = []): string[] {
+  return Object.entries(node).flatMap(([key, value]: [string, unknown]) =>
+    value !== null && typeof value === 'object' && !Array.isArray(value) ? flatKeys(value, [...path, key]) : [[...path, key].join('.')],
+  );
+}
+
+function unknownKey(shown: string, key: string, candidates: readonly string[]): string {
+  const guess = nearest(key, candidates);
+  return `${shown} is not a configuration key${guess ? `; did you mean '${guess}'?` : ''}`;
+}
+
+/** A PULLREP_ variable that no key reads is a typo until shown otherwise. */
+function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith('PULLREP_') && !OTHER_VARIABLES.has(name) && !ENV_NAMES.includes(name))
+    .sort()
+    .map((name) => unknownKey(`environment variable ${name}`, name, ENV_NAMES));
 }
 
 /** Convict reports one problem per line; keep them, drop its noise. */
@@ -114,5 +126,3 @@ export function checkRelations(config: Config): void {
   if (urlProblem) problems.push(urlProblem.message);
   if (problems.length) throw new ConfigError(problems.join('; '));
 }
-
-export { safeUrl };

@@ -1,5 +1,7 @@
-export { loadConfig, checkRelations, safeUrl, defaultConfigFile } from './config.js';
+export { loadConfig, checkRelations } from './config.js';
 export type { Config, LoadOptions, LoadedConfig } from './config.js';
 export { ConfigError } from './errors.js';
-export { PRIMARY_URL_SCHEMES, primaryUrlProblem } from './primary-url.js';
-export { envName } from './schema.js';
+export { PRIMARY_URL_SCHEMES, primaryUrlProblem, safeUrl } from './primary-url.js';
+export { envName, CONFIG_KEYS } from './schema.js';
+export { compileOptions, requireKeys, requireRole, ROLE_KEYS, DEFAULT_SPOOL_NAME } from './options.js';
+export type * from './options.js';

@@ -22,7 +22,7 @@ const definition = {
       mechanism: {
         doc: 'SASL mechanism (empty for none)',
         format: ['', 'plain', 'scram-sha-256', 'scram-sha-512'],
-        default: '',
+        default: '' as '' | 'plain' | 'scram-sha-256' | 'scram-sha-512',
       },
       username: { doc: 'SASL user name', format: String, default: '' },
       password: { doc: 'SASL password', format: String, default: '', sensitive: true },
@@ -126,22 +126,17 @@ const definition = {
     pretty: {
       doc: 'Human-readable logs (auto = when stderr is a terminal)',
       format: ['auto', 'true', 'false'],
-      default: 'auto',
+      default: 'auto' as 'auto' | 'true' | 'false',
     },
   },
 };
 
-/** Puts an environment variable name on every leaf of the definition. */
-function withEnv(node: Record<string, unknown>, path: string[] = []): void {
-  for (const [key, value] of Object.entries(node)) {
-    const child = value as Record<string, unknown>;
-    if (child && typeof child === 'object' && 'default' in child && 'doc' in child) {
-      child.env = envName([...path, key].join('.'));
-    } else if (child && typeof child === 'object') {
-      withEnv(child, [...path, key]);
-    }
-  }
-}
+/** The value type of a schema node: a leaf's default type, or an object of its children's. */
+type ValueOf<Node> = Node extends { default: infer D; doc: string } ? Widen<D> : { [K in keyof Node]: ValueOf<Node[K]> };
+type Widen<T> = T extends boolean ? boolean : T extends number ? number : T;
+
+/** The effective configuration: derived from the schema above, so a key is added in one place. */
+export type Config = ValueOf<typeof definition>;
 
 /** `kafka.clientId` → `PULLREP_KAFKA_CLIENT_ID`. */
 export function envName(key: string): string {
@@ -154,8 +149,26 @@ export function envName(key: string): string {
   );
 }
 
-withEnv(definition);
+/** Every key of the schema, dotted (`kafka.brokers`), in schema order. */
+export const CONFIG_KEYS: readonly string[] = leafKeys(definition);
 
-export const schemaDefinition = definition;
-export type ConfigSchema = typeof definition;
-export type PullrepConvict = convict.Config<convict.InternalSchema<ConfigSchema>>;
+function leafKeys(node: object, path: string[] = []): string[] {
+  return Object.entries(node).flatMap(([key, child]: [string, unknown]) => {
+    if (child === null || typeof child !== 'object') return [];
+    return 'default' in child && 'doc' in child ? [[...path, key].join('.')] : leafKeys(child, [...path, key]);
+  });
+}
+
+/** The schema with each leaf's environment variable, as convict takes it. */
+export function convictSchema(): convict.Schema<Config> {
+  const withEnv = (node: object, path: string[]): unknown =>
+    Object.fromEntries(
+      Object.entries(node).map(([key, child]: [string, unknown]) => {
+        const here = [...path, key];
+        if (child === null || typeof child !== 'object') return [key, child];
+        if ('default' in child && 'doc' in child) return [key, { ...child, env: envName(here.join('.')) }];
+        return [key, withEnv(child, here)];
+      }),
+    );
+  return withEnv(definition, []) as convict.Schema<Config>;
+}

@@ -1,30 +1,33 @@
-import type { Consumer, Producer } from '../kafka/index.js';
-import type { CommitPoint, HandOff, OutRecord } from './records.js';
+import type { CommitPoint, RecordSink, TransactionalSink } from '../kafka/index.js';
+import type { OutRecord } from '../retry/index.js';
 
-function topicMessages(records: OutRecord[]) {
-  const byTopic = new Map<string, OutRecord[]>();
-  for (const r of records) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
-  return [...byTopic].map(([topic, list]) => ({
-    topic,
-    messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers, ...(r.partition === undefined ? {} : { partition: r.partition }) })),
-  }));
+/**
+ * Produces records and commits a consumed offset, in that order: the commit happens only once
+ * every produce is acknowledged by all in-sync replicas (or both happen in one transaction).
+ * `stillOwned` is asked right before the commit: when the partition has moved to another member
+ * meanwhile, nothing is committed (its new owner processes the records again) and deliver
+ * resolves false.
+ */
+export interface HandOff {
+  deliver(records: OutRecord[], commit: CommitPoint, stillOwned?: () => boolean): Promise<boolean>;
+  close(): Promise<void>;
 }
 
 /**
  * Produce with acks from all in-sync replicas (idempotent producer), then commit. A crash between
  * the two repeats the hand-off on restart, which is harmless: events are hints.
  */
-export function produceThenCommit(deps: { producer: Producer; consumer: Consumer }): HandOff {
+export function produceThenCommit(deps: { sink: RecordSink; committer: { commit(point: CommitPoint): Promise<void> } }): HandOff {
   return {
     async deliver(records, commit, stillOwned = () => true) {
-      if (records.length > 0) await deps.producer.sendBatch({ topicMessages: topicMessages(records), acks: -1 });
+      await deps.sink.send(records);
       // The records are handed on either way; a new owner handing them on again is harmless.
       if (!stillOwned()) return false;
-      await deps.consumer.commitOffsets([commit]);
+      await deps.committer.commit(commit);
       return true;
     },
     async close() {
-      await deps.producer.disconnect();
+      await deps.sink.disconnect();
     },
   };
 }
@@ -33,21 +36,18 @@ export function produceThenCommit(deps: { producer: Producer; consumer: Consumer
  * Produce and commit the consumed offset in one Kafka transaction: either both happen or neither.
  * A producer runs one transaction at a time, so deliveries are serialized.
  */
-export function transactionalHandOff(deps: { producer: Producer; groupId: string }): HandOff {
+export function transactionalHandOff(deps: { sink: TransactionalSink; groupId: string }): HandOff {
   let chain: Promise<unknown> = Promise.resolve();
   const deliverOne = async (records: OutRecord[], commit: CommitPoint, stillOwned: () => boolean): Promise<boolean> => {
-    const tx = await deps.producer.transaction();
+    const tx = await deps.sink.begin();
     try {
-      if (records.length > 0) await tx.sendBatch({ topicMessages: topicMessages(records), acks: -1 });
+      await tx.send(records);
       if (!stillOwned()) {
         // Neither the records nor the offset: the new owner does the whole batch.
         await tx.abort();
         return false;
       }
-      await tx.sendOffsets({
-        consumerGroupId: deps.groupId,
-        topics: [{ topic: commit.topic, partitions: [{ partition: commit.partition, offset: commit.offset }] }],
-      });
+      await tx.sendOffset(deps.groupId, commit);
       await tx.commit();
       return true;
     } catch (err) {
@@ -63,7 +63,7 @@ export function transactionalHandOff(deps: { producer: Producer; groupId: string
     },
     async close() {
       await chain;
-      await deps.producer.disconnect();
+      await deps.sink.disconnect();
     },
   };
 }

@@ -1,21 +1,15 @@
-import type { KafkaMessage } from '../kafka/index.js';
+import type { ConsumedMessage, SourceBatch } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
+import type { InRecord } from '../retry/index.js';
 import type { Clock } from './clock.js';
 import { keyOf, type PartitionControl, type PartitionPauser } from './pauser.js';
 import type { BatchProcessor } from './processor.js';
-import type { InRecord } from './records.js';
 
 /** How long a partition waits before a batch whose hand-off failed is tried again. */
 const HANDOFF_RETRY_MS = 1000;
 
-
-type Message = Pick<KafkaMessage, 'offset' | 'key' | 'value' | 'timestamp' | 'headers'>;
-
-/** What a batch brings from the client (a subset of its eachBatch payload). */
-export interface BatchInput {
-  batch: { topic: string; partition: number; messages: Message[] };
-  heartbeat(): Promise<void>;
-}
+/** What a batch brings from the client. */
+export type BatchInput = SourceBatch;
 
 /**
  * Runs each batch in the background while its partition is paused, and returns to the client at
@@ -131,6 +125,6 @@ export class PartitionWork {
   }
 }
 
-function toRecord(topic: string, partition: number, m: Message): InRecord {
-  return { topic, partition, offset: m.offset, key: m.key ?? null, value: m.value ?? null, timestamp: Number(m.timestamp), headers: m.headers };
+function toRecord(topic: string, partition: number, m: ConsumedMessage): InRecord {
+  return { topic, partition, offset: m.offset, key: m.key, value: m.value, timestamp: Number(m.timestamp), headers: m.headers };
 }

@@ -26,7 +26,7 @@ export class PartitionPauser {
   private readonly holds = new Map<string, Hold>();
 
   constructor(
-    private readonly deps: { control: PartitionControl; clock: Clock; leadMs?: number; onResume?: (topic: string, partition: number) => void },
+    private readonly deps: { control: PartitionControl; clock: Clock; leadMs?: number },
   ) {}
 
   hold(topic: string, partition: number, offset: string, dueAt: number): void {
@@ -73,7 +73,6 @@ export class PartitionPauser {
   private release(topic: string, partition: number): void {
     this.holds.delete(keyOf(topic, partition));
     this.unpause(topic, partition);
-    this.deps.onResume?.(topic, partition);
   }
 
   private unpause(topic: string, partition: number): void {

@@ -1,12 +1,12 @@
 import { decodeEvent } from '../events/index.js';
-import type { Fetcher } from '../fetch/types.js';
+import type { Fetcher } from '../fetch/index.js';
 import type { Logger } from '../log/index.js';
-import type { ReplicaMetrics } from '../http/replica-metrics.js';
-import { dueTime, readRetryState, stageOf, type LadderTopics, type RetryPolicy, type RetryState } from '../retry/index.js';
+import { dueTime, readRetryState, stageOf, type InRecord, type LadderTopics, type RetryPolicy, type RetryState } from '../retry/index.js';
 import type { Clock } from './clock.js';
 import { coalesce, type DecodedRecord, type RepoWork } from './coalesce.js';
-import type { HandOff, InRecord, OutRecord } from './records.js';
-import { routeFailure, type Failed } from './router.js';
+import type { HandOff } from './handoff.js';
+import type { ReplicaMetrics } from './metrics.js';
+import { routeFailure, type Failed, type Routed } from './router.js';
 import { describeFailure, runSync, type SyncFailure } from './sync-runner.js';
 
 export interface ProcessorDeps {
@@ -105,9 +105,10 @@ export class BatchProcessor {
     const last = items[items.length - 1];
     if (!last) return;
     const next = cut ?? BigInt(last.record.offset) + 1n;
-    const out: OutRecord[] = failed
+    const routed: Routed[] = failed
       .filter((f) => BigInt(f.item.record.offset) < next)
       .map((f) => routeFailure(f, stage, { ...this.deps, now: this.deps.clock.now() }));
+    const out = routed.map((r) => r.record);
     const { topic, partition } = last.record;
     if (next <= BigInt(items[0]?.record.offset ?? '0')) return;
     const owned = () => hooks.owned?.() ?? true;
@@ -115,6 +116,11 @@ export class BatchProcessor {
     if (!owned()) return moved();
     if (!(await this.deps.handOff.deliver(out, { topic, partition, offset: String(next) }, owned))) return moved();
     hooks.resolveOffset(String(next - 1n));
+    // Counted once the broker acknowledged them, not when they were attempted.
+    for (const r of routed) {
+      if (r.hop.to === 'retry') this.deps.metrics.handedToStage.inc({ stage: String(r.hop.stage) });
+      else this.deps.metrics.failedWrites.inc({ reason: r.hop.reason });
+    }
     this.deps.metrics.eventsProcessed.inc({ stage: String(stage) }, items.filter((i) => BigInt(i.record.offset) < next).length);
     logger.debug({ topic, partition, offset: String(next), stage, handedOff: out.length }, 'batch settled');
   }
@@ -137,7 +143,7 @@ export class BatchProcessor {
     const started = clock.now();
     try {
       await runSync(this.deps.fetcher, work, this.deps.abort);
-      metrics.syncs.inc({ result: 'ok', kind: '' });
+      metrics.syncs.inc({ result: 'ok' });
       return undefined;
     } catch (err) {
       const failure = describeFailure(err);

@@ -1,8 +1,16 @@
-import { failureRecord } from '../failed/failure-record.js';
 import type { Logger } from '../log/index.js';
-import type { ReplicaMetrics } from '../http/replica-metrics.js';
-import { nextHop, recordFailure, writeRetryState, type LadderTopics, type RetryPolicy, type RetryState } from '../retry/index.js';
-import type { InRecord, OutRecord } from './records.js';
+import {
+  failureRecord,
+  nextHop,
+  recordFailure,
+  writeRetryState,
+  type Hop,
+  type InRecord,
+  type LadderTopics,
+  type OutRecord,
+  type RetryPolicy,
+  type RetryState,
+} from '../retry/index.js';
 import type { SyncFailure } from './sync-runner.js';
 
 /** A record whose processing failed, with why. */
@@ -19,12 +27,17 @@ interface RouteDeps {
   topics: LadderTopics;
   replica: string;
   logger: Logger;
-  metrics: ReplicaMetrics;
   now: number;
 }
 
+/** Where a failed event goes, and the record that carries it there. */
+export interface Routed {
+  hop: Hop;
+  record: OutRecord;
+}
+
 /** The record that carries a failed event on: to the next stage, or to the failed topic. */
-export function routeFailure(f: Failed, stage: number, deps: RouteDeps): OutRecord {
+export function routeFailure(f: Failed, stage: number, deps: RouteDeps): Routed {
   const { record, state: previous } = f.item;
   const state = recordFailure(previous, {
     stage,
@@ -40,12 +53,10 @@ export function routeFailure(f: Failed, stage: number, deps: RouteDeps): OutReco
   const log = { repo: f.repo, topic: record.topic, partition: record.partition, offset: record.offset, stage, attempt: state.attempt };
   const target = hop.to === 'retry' ? deps.topics.retry[hop.stage - 1] : undefined;
   if (hop.to === 'retry' && target !== undefined) {
-    deps.metrics.handedToStage.inc({ stage: String(hop.stage) });
     deps.logger.info({ ...log, to: target }, 'handing event to retry stage');
-    return { topic: target, partition: record.partition, key: record.key, value: record.value, headers: writeRetryState(state) };
+    return { hop, record: { topic: target, partition: record.partition, key: record.key, value: record.value, headers: writeRetryState(state) } };
   }
   const reason = hop.to === 'failed' ? hop.reason : 'exhausted';
-  deps.metrics.failedWrites.inc({ reason });
   deps.logger.warn({ ...log, reason, error: f.failure.errorClass }, 'event failed; writing it to the failed topic');
-  return failureRecord({ failedTopic: deps.topics.failed, record, state, reason, repo: f.repo, eventId: f.eventId });
+  return { hop: { to: 'failed', reason }, record: failureRecord({ failedTopic: deps.topics.failed, record, state, reason, repo: f.repo, eventId: f.eventId }) };
 }

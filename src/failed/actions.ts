@@ -1,4 +1,4 @@
-import type { Producer } from '../kafka/index.js';
+import type { RecordSink } from '../kafka/index.js';
 import { HEADER, writeRetryState, type LadderTopics } from '../retry/index.js';
 import type { FailureEntry } from './entry.js';
 import { ReplayUnavailableError, UnknownFailureError } from './errors.js';
@@ -18,7 +18,7 @@ export function pick(entries: FailureEntry[], ids: string[]): FailureEntry[] {
  * marked resolved with a tombstone for its key. Other replicas never see a replay.
  */
 export async function replay(
-  deps: { producer: Producer; topics: LadderTopics; replica: string; partitions: number; now: () => number },
+  deps: { sink: RecordSink; topics: LadderTopics; replica: string; partitions: number; now: () => number },
   entries: FailureEntry[],
 ): Promise<void> {
   const stage1 = deps.topics.retry[0];
@@ -40,17 +40,12 @@ export async function replay(
     // The event's own partition when the headers name it; otherwise the key decides.
     const known = entry.original.topic === deps.topics.events && entry.original.partition < deps.partitions;
     const partition = known ? entry.original.partition : undefined;
-    await deps.producer.send({
-      topic: stage1,
-      acks: -1,
-      messages: [{ key: entry.repo, value: entry.value, headers, ...(partition === undefined ? {} : { partition }) }],
-    });
-    await tombstone(deps.producer, deps.topics.failed, [entry]);
+    await deps.sink.send([{ topic: stage1, key: entry.repo, value: entry.value, headers, ...(partition === undefined ? {} : { partition }) }]);
+    await tombstone(deps.sink, deps.topics.failed, [entry]);
   }
 }
 
 /** Marks failures resolved: a tombstone for each key; nothing else on the topic changes. */
-export async function tombstone(producer: Producer, failedTopic: string, entries: FailureEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await producer.send({ topic: failedTopic, acks: -1, messages: entries.map((e) => ({ key: e.id, value: null })) });
+export async function tombstone(sink: RecordSink, failedTopic: string, entries: FailureEntry[]): Promise<void> {
+  await sink.send(entries.map((e) => ({ topic: failedTopic, key: e.id, value: null })));
 }

@@ -1,4 +1,4 @@
-export { failureId, failureRecord, FAILURE_ID } from './failure-record.js';
+export { failureId, failureRecord, FAILURE_ID } from '../retry/index.js';
 export { toEntry, type FailureEntry } from './entry.js';
 export { readOutstanding } from './reader.js';
 export { pick, replay, tombstone } from './actions.js';

@@ -1,4 +1,4 @@
-import { MissingTopicError, readToEnd, type Kafka } from '../kafka/index.js';
+import { MissingTopicError, type KafkaClient } from '../kafka/index.js';
 import { toEntry, type FailureEntry } from './entry.js';
 
 type RawFailure = Parameters<typeof toEntry>[1];
@@ -11,14 +11,13 @@ const MAX_KEY = 128;
  * tombstone (resolved or replayed). Reads from the beginning to the end offsets captured at start.
  */
 export async function readOutstanding(
-  kafka: Kafka,
+  kafka: KafkaClient,
   options: { topic: string; stages: number; now?: () => number; timeoutMs?: number },
 ): Promise<FailureEntry[]> {
   // The latest record of each key; entries are built once, at the end, for what is outstanding.
   const latest = new Map<string, RawFailure | null>();
   const now = options.now ?? Date.now;
-  await readToEnd(
-    kafka,
+  await kafka.readToEnd(
     options.topic,
     (partition, message) => {
       const id = message.key?.toString('utf8');

@@ -1,30 +1,31 @@
 import { existsSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
-import type { Config } from '../config/index.js';
+import type { FetchOptions } from '../config/index.js';
+import type { Logger } from '../log/index.js';
 import { FetchError, PermanentFetchError, TransientFetchError } from './errors.js';
 import { gitEnvironment, primarySecrets } from './git-env.js';
 import { gitRunner } from './git-runner.js';
-import { WorkGate } from './keyed-mutex.js';
+import { WorkGate } from './work-gate.js';
 import { listRepositories } from './list-repositories.js';
 import { runMaintenance } from './maintenance.js';
-import { scheduleMaintenance, type MaintenanceSchedule } from './maintenance-schedule.js';
-import { checkRefNames, primaryUrl, replicaPath } from './paths.js';
-import { compareRefs, fetchEverything, followHead, listRefs } from './sync-repository.js';
-import { finish, NO_CHANGE, type SyncContext } from './sync-context.js';
-import { createReplica, FailureCounter, recloneReplica } from './recovery.js';
+import { checkRefNames, primaryUrl, repoPathUnder } from './paths.js';
+import { compareRefs, listRefs, NO_CHANGE } from './refs.js';
+import { fetchEverything, followHead } from './whole-sync.js';
+import { finish, type SyncContext } from './sync-context.js';
+import { createReplica } from './create.js';
+import { FailureCounter, recloneReplica } from './reclone.js';
 import { syncRefsIncremental } from './sync-refs.js';
 import { scrub } from './scrub.js';
 import type { Fetcher, SyncOptions, SyncResult } from './types.js';
 
 export interface FetcherDeps {
-  config: Pick<Config, 'replica' | 'primary'>;
+  options: FetchOptions;
   logger: Logger;
+  /** The environment git inherits PATH, HOME, SSH_AUTH_SOCK and proxies from (given by the CLI entry). */
+  env: NodeJS.ProcessEnv;
   /** Milliseconds since the epoch; Date.now by default. */
   clock?: () => number;
-  /** The environment git inherits PATH, HOME, SSH_AUTH_SOCK and proxies from; the process's by default. */
-  env?: NodeJS.ProcessEnv;
   /**
    * packed-refs size from which a sync fetches through a quarantine repository instead of
    * directly (see docs/fetch.md); 0 = always.
@@ -32,23 +33,19 @@ export interface FetcherDeps {
   quarantineFromBytes?: number;
   /** Age after which a lock file in a repository we hold is considered left by a killed git. */
   staleLockMs?: number;
-  /**
-   * Run housekeeping on every repository each replica.maintenanceIntervalMs (when that is not 0).
-   * On by default; short-lived users (the sync command) turn it off.
-   */
-  scheduleMaintenance?: boolean;
 }
 
 const DEFAULT_QUARANTINE_FROM = 1024 * 1024;
 
 /** The fetch engine: the Fetcher API plus what operators and the scheduler use. */
 export interface ReplicaFetcher extends Fetcher {
-  /** Housekeeping of one repository (pack refs, roll up small packs), in the repository's turn. */
+  /** Housekeeping of one repository (pack refs, roll up small packs), in the repository's turn; abortable. */
   maintain(repo: string, options?: SyncOptions): Promise<{ durationMs: number }>;
   /** Names of the repositories present in replica.root. */
   listRepositories(): Promise<string[]>;
 }
 
+/** Builds the engine; it starts nothing (scheduled housekeeping is started by its owner, see maintenance-schedule.ts). */
 export function createFetcher(deps: FetcherDeps): ReplicaFetcher {
   return new Engine(deps);
 }
@@ -59,22 +56,13 @@ class Engine implements ReplicaFetcher {
   private readonly env: NodeJS.ProcessEnv;
   private readonly now: () => number;
   private closed = false;
-  private readonly schedule: MaintenanceSchedule | undefined;
 
   constructor(private readonly deps: FetcherDeps) {
-    this.gate = new WorkGate(deps.config.replica.fetchConcurrency);
-    this.failures = new FailureCounter(deps.config.replica.recloneAfterFailures);
-    const { primary, replica } = deps.config;
-    this.env = gitEnvironment(deps.env ?? process.env, primary.url, primary);
+    const { options } = deps;
+    this.gate = new WorkGate(options.concurrency);
+    this.failures = new FailureCounter(options.recloneAfterFailures);
+    this.env = gitEnvironment(deps.env, options.primaryUrl, options.credentials);
     this.now = deps.clock ?? Date.now;
-    if (replica.maintenanceIntervalMs > 0 && deps.scheduleMaintenance !== false) {
-      this.schedule = scheduleMaintenance({
-        intervalMs: replica.maintenanceIntervalMs,
-        logger: deps.logger,
-        listRepositories: () => this.listRepositories(),
-        maintain: (repo) => this.maintain(repo),
-      });
-    }
   }
 
   async syncRefs(repo: string, refs: string[], options: SyncOptions = {}): Promise<SyncResult> {
@@ -152,12 +140,11 @@ class Engine implements ReplicaFetcher {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.schedule?.stop();
     await this.gate.idle();
   }
 
   private get root(): string {
-    return this.deps.config.replica.root;
+    return this.deps.options.root;
   }
 
   private useQuarantine(packedRefsBytes: number): boolean {
@@ -168,19 +155,19 @@ class Engine implements ReplicaFetcher {
   /** Validates, then runs `work` in the repository's turn with a git runner bound to this call. */
   private async locked(repo: string, options: SyncOptions, work: (ctx: SyncContext) => Promise<SyncResult>): Promise<SyncResult> {
     if (this.closed) throw new TransientFetchError('the fetcher is closed', 'aborted');
-    const path = replicaPath(this.root, repo);
-    const url = primaryUrl(this.deps.config.primary.url, repo);
+    const path = repoPathUnder(this.root, repo, 'replica.root');
+    const url = primaryUrl(this.deps.options.primaryUrl, repo);
     const log = this.deps.logger.child({ repo });
     return this.gate.run(repo, async () => {
       if (options.signal?.aborted) throw new TransientFetchError(`sync of ${repo} aborted before it started`, 'aborted');
       const started = this.now();
       const git = gitRunner({
         env: this.env,
-        timeoutMs: this.deps.config.replica.fetchTimeoutMs,
+        timeoutMs: this.deps.options.gitTimeoutMs,
         signal: options.signal,
-        secrets: primarySecrets(this.deps.config.primary),
+        secrets: primarySecrets(this.deps.options.credentials),
         publishedAt: options.publishedAt,
-        missingRepoGraceMs: this.deps.config.replica.missingRepoGraceMs,
+        missingRepoGraceMs: this.deps.options.missingRepoGraceMs,
         now: this.now,
         logger: log,
       });

@@ -18,7 +18,11 @@ export interface GitOutcome {
 }
 
 export interface GitRunOptions {
-  /** Working directory; a repository is named with `--git-dir` in args instead where possible. */
+  /**
+   * Working directory; a repository is named with `--git-dir` in args instead where possible.
+   * Default: the file system root, so that no repository around the caller's directory (its
+   * `url.<x>.insteadOf`, `http.proxy`, …) applies to a git process that names none.
+   */
   cwd?: string;
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
@@ -31,6 +35,9 @@ export interface GitRunOptions {
    */
   onLine?: (line: string) => void;
 }
+
+/** Where git runs unless told otherwise: no repository's configuration applies there. */
+const NEUTRAL_CWD = '/';
 
 const MAX_OUTPUT = 64 * 1024 * 1024;
 const MAX_STDERR = 64 * 1024;
@@ -50,7 +57,7 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitOutco
     }
     // Its own process group, so that stopping it also stops its helpers (git-remote-http, ssh),
     // which otherwise keep running and hold its output pipes open.
-    const child = spawn('git', args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = spawn('git', args, { cwd: options.cwd ?? NEUTRAL_CWD, env: options.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const out: Buffer[] = [];
     let outBytes = 0;
     const { onLine } = options;

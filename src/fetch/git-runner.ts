@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/index.js';
 import { classify, type ClassifyContext } from './classify.js';
 import { baseConfigArgs } from './git-env.js';
 import { runGit, type GitOutcome } from './git-process.js';

@@ -1,7 +1,7 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/index.js';
 
 export interface MaintenanceSchedule {
-  /** Stops scheduling; a pass under way stops after its current repository. */
+  /** Stops scheduling and aborts the housekeeping under way (its git process is stopped). */
   stop(): void;
 }
 
@@ -9,26 +9,29 @@ export interface ScheduleDeps {
   intervalMs: number;
   logger: Logger;
   listRepositories(): Promise<string[]>;
-  maintain(repo: string): Promise<unknown>;
+  maintain(repo: string, options: { signal: AbortSignal }): Promise<unknown>;
 }
 
 /**
  * Runs housekeeping on every repository once per interval, one repository at a time (each in
  * its own turn, between syncs), never two passes at once. The timer does not keep the process
- * alive.
+ * alive. Started by the process that owns the fetcher (the replica's composition root), never by
+ * the fetcher itself.
  */
 export function scheduleMaintenance(deps: ScheduleDeps): MaintenanceSchedule {
-  let stopped = false;
+  const stopping = new AbortController();
+  const { signal } = stopping;
   let timer: NodeJS.Timeout | undefined;
   const pass = async (): Promise<void> => {
     let done = 0;
     let failed = 0;
     for (const repo of await deps.listRepositories().catch(() => [])) {
-      if (stopped) return;
+      if (signal.aborted) return;
       try {
-        await deps.maintain(repo);
+        await deps.maintain(repo, { signal });
         done += 1;
       } catch (err) {
+        if (signal.aborted) return;
         failed += 1;
         deps.logger.warn({ repo, err: (err as Error).message }, 'maintenance failed');
       }
@@ -36,7 +39,7 @@ export function scheduleMaintenance(deps: ScheduleDeps): MaintenanceSchedule {
     deps.logger.info({ done, failed }, 'maintenance pass finished');
   };
   const arm = (): void => {
-    if (stopped) return;
+    if (signal.aborted) return;
     timer = setTimeout(() => {
       void pass().finally(arm);
     }, deps.intervalMs);
@@ -45,7 +48,7 @@ export function scheduleMaintenance(deps: ScheduleDeps): MaintenanceSchedule {
   arm();
   return {
     stop() {
-      stopped = true;
+      stopping.abort();
       if (timer) clearTimeout(timer);
     },
   };

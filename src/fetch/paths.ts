@@ -29,17 +29,18 @@ export function checkRefNames(refs: readonly string[]): string[] {
 }
 
 /**
- * The replica's path of a repository: inside replica.root, and no existing component of the path
- * below the root may be a symbolic link (which could point outside it).
+ * The path of a repository under a root (replica.root, or primary.root for a local primary):
+ * inside the root, and no existing component of the path below the root may be a symbolic link
+ * (which could point outside it). `rootKey` names the root in errors.
  */
-export function replicaPath(root: string, repo: string): string {
+export function repoPathUnder(root: string, repo: string, rootKey: string): string {
   checkRepoName(repo);
-  if (!root) throw new PermanentFetchError('replica.root is not configured', 'invalid');
+  if (!root) throw new PermanentFetchError(`${rootKey} must be set`, 'invalid');
   const base = resolve(root);
   const path = resolve(base, repo);
   const rel = relative(base, path);
   if (!rel || rel.startsWith('..') || isAbsolute(rel)) {
-    throw new PermanentFetchError(`repository path escapes replica.root: ${JSON.stringify(repo)}`, 'invalid');
+    throw new PermanentFetchError(`repository path escapes ${rootKey}: ${JSON.stringify(repo)}`, 'invalid');
   }
   let current = base;
   for (const part of rel.split(sep)) {
@@ -47,7 +48,7 @@ export function replicaPath(root: string, repo: string): string {
     const stat = lstatSync(current, { throwIfNoEntry: false });
     if (!stat) break;
     if (stat.isSymbolicLink()) {
-      throw new PermanentFetchError(`repository path under replica.root is a symbolic link: ${JSON.stringify(repo)}`, 'invalid');
+      throw new PermanentFetchError(`repository path under ${rootKey} is a symbolic link: ${JSON.stringify(repo)}`, 'invalid');
     }
   }
   return path;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { GitOutcome } from './git-process.js';
 import { tempPath } from './clone.js';
 import { readLocalRefs } from './local-refs.js';
-import type { RefSyncJob, RefValues } from './sync-refs.js';
+import type { RefSyncJob, RefValues } from './ref-sync-job.js';
 import { fetchArgs } from './fetch-args.js';
 import { updateRefs, type RefUpdate } from './update-refs.js';
 

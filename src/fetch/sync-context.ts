@@ -1,6 +1,6 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/index.js';
 import type { GitRunner } from './git-runner.js';
-import type { compareRefs } from './sync-repository.js';
+import type { RefDiff } from './refs.js';
 import type { SyncResult } from './types.js';
 
 /** One call's view of one repository, built once its turn has come. */
@@ -16,10 +16,6 @@ export interface SyncContext {
   started: number;
   now: () => number;
 }
-
-export type RefDiff = ReturnType<typeof compareRefs>;
-
-export const NO_CHANGE: RefDiff = { fetched: [], deleted: [], upToDate: [] };
 
 /** The SyncResult of a finished call; logged at info when something changed, else at debug. */
 export function finish(ctx: SyncContext, diff: RefDiff, flags: { created?: boolean; recloned?: boolean } = {}): SyncResult {

@@ -1,39 +1,12 @@
 import { isZeroOid } from '../events/index.js';
 import { missingRemoteRef, kindOf } from './classify.js';
-import type { GitRunner } from './git-runner.js';
 import { readLocalRefs } from './local-refs.js';
 import { removeStaleLocks } from './stale-locks.js';
 import { updateRefs, type RefUpdate } from './update-refs.js';
 import { fetchIntoQuarantine } from './quarantine.js';
+import type { RefSyncJob, RefSyncOutcome } from './ref-sync-job.js';
 import { fetchArgs } from './fetch-args.js';
 import { expectedAbsent, expectedPresent, remoteRefsPresent } from './remote-refs.js';
-
-/** Everything one incremental sync of one repository needs. */
-export interface RefSyncJob {
-  git: GitRunner;
-  root: string;
-  gitDir: string;
-  url: string;
-  refs: string[];
-  hints?: Record<string, string> | undefined;
-  /** Fetch through a quarantine repository (large repositories) instead of directly. */
-  quarantine: boolean;
-  /** Size of the replica's packed-refs: prices a listing of the primary's refs (see listAfter). */
-  packedRefsBytes: number;
-  staleLockMs: number;
-  now: () => number;
-}
-
-export type RefValues = Map<string, string | undefined | null>;
-
-export interface RefSyncOutcome {
-  before: RefValues;
-  after: RefValues;
-  /** Refs skipped because the local value already matched the hint. */
-  skipped: string[];
-  /** Stale lock files removed before a retry. */
-  locksRemoved: string[];
-}
 
 /**
  * Makes each named ref equal to the primary's current value or deletes it. One git fetch for all

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/index.js';
 
 export interface HttpEndpoint {
-  /** The port really bound (useful with port 0 in tests... or an ephemeral port). */
+  /** The port really bound (with port 0, the ephemeral port chosen). */
   port: number;
   close(): Promise<void>;
 }
@@ -15,7 +15,8 @@ export async function startHttpEndpoint(deps: {
   host: string;
   port: number;
   logger: Logger;
-  metrics: () => string;
+  /** The Prometheus text exposition of every registered metric. */
+  metrics: () => Promise<string>;
   ready: () => boolean;
 }): Promise<HttpEndpoint> {
   const server: Server = createServer((req, res) => {
@@ -25,7 +26,13 @@ export async function startHttpEndpoint(deps: {
       return;
     }
     if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(deps.metrics());
+      deps.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),
+        (err: unknown) => {
+          deps.logger.warn({ err }, 'collecting metrics failed');
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n');
+        },
+      );
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {

@@ -1,19 +1,38 @@
 import kafkajs, { type Kafka, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
-import type { Config } from '../config/index.js';
+import type { KafkaOptions } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import { stopIdleRequestTimers } from './idle-timers.js';
+import { adminOps } from './admin.js';
+import { BoundedProducer, type BoundedProducerOptions } from './producer.js';
+import { readToEnd } from './read-to-end.js';
+import { recordSink, transactionalSink } from './sinks.js';
+import { batchSource } from './source.js';
+import type { BatchSource, BatchSourceOptions, ConsumedMessage, KafkaAdmin, ReadToEndOptions, RecordSink, TransactionalSink } from './types.js';
 
 // kafkajs is CommonJS; its named exports are reached through the default export.
 const { Kafka: KafkaClass, logLevel } = kafkajs;
 
-/** The `kafka.*` configuration keys, plus what the caller adds. */
-export type KafkaSettings = Config['kafka'] & {
+/** The `kafka.*` options, plus what the caller adds. */
+export type KafkaSettings = KafkaOptions & {
   logger: Logger;
   /** Retries of the client's own requests; lower it where failing fast matters (publish). */
   retries?: number;
-  /** Leave kafkajs's idle request timers as shipped (only to measure what they cost). */
-  keepIdleTimers?: boolean;
 };
+
+/** A Kafka cluster as pullrep uses it. Every method hands out one of pullrep's own interfaces. */
+export interface KafkaClient {
+  /** A connected admin client; disconnect it when done. */
+  admin(): Promise<KafkaAdmin>;
+  /** A connected idempotent producer (acks from all in-sync replicas). */
+  sink(): Promise<RecordSink>;
+  /** A connected transactional producer; connecting fences any earlier producer with this id. */
+  transactionalSink(transactionalId: string): Promise<TransactionalSink>;
+  /** A group consumer (not yet connected: see BatchSource.start). */
+  batchSource(options: BatchSourceOptions): BatchSource;
+  /** A producer bounded by deadlines, for the primary (see producer.ts). */
+  boundedProducer(options: BoundedProducerOptions): BoundedProducer;
+  /** Reads a topic from its beginning to the end offsets found at the start. */
+  readToEnd(topic: string, onRecord: (partition: number, message: ConsumedMessage) => void, options?: ReadToEndOptions): Promise<void>;
+}
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -22,21 +41,26 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** Routes the client's log lines into pino, one level down: its errors are usually retried. */
+/**
+ * Messages the client logs at error or warn for conditions it retries by itself: one level down,
+ * so they do not read as failures. Everything else keeps its level ("Offset out of range,
+ * resetting" stays a warning: events may have been lost to retention).
+ */
+const RETRIED = [/^Connection error/, /coordinator is (loading|not available)/i, /^Response without match/, /^Failed to connect to seed broker/, /^Restarting the consumer/];
+
 function logCreator(logger: Logger) {
   const child = logger.child({ component: 'kafka' });
   return () =>
     ({ level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _name, ...rest } = log;
       const name = LEVELS[level] ?? 'info';
-      const demoted = name === 'error' ? 'warn' : name === 'warn' ? 'info' : 'debug';
-      child[demoted](rest, message);
+      const retried = RETRIED.some((pattern) => pattern.test(message));
+      const shown = !retried ? name : name === 'error' ? 'warn' : name === 'warn' ? 'info' : 'debug';
+      child[shown](rest, message);
     };
 }
 
-export function createKafka(settings: KafkaSettings): Kafka {
-  // Also what keeps Node 24 from printing a TimeoutNegativeWarning on every run (see idle-timers.ts).
-  if (!settings.keepIdleTimers) stopIdleRequestTimers(settings.logger);
+function rawClient(settings: KafkaSettings): Kafka {
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,
@@ -55,4 +79,30 @@ export function createKafka(settings: KafkaSettings): Kafka {
     } as SASLOptions;
   }
   return new KafkaClass(config);
+}
+
+export function createKafka(settings: KafkaSettings): KafkaClient {
+  const kafka = rawClient(settings);
+  return {
+    async admin() {
+      const admin = kafka.admin();
+      await admin.connect();
+      return adminOps(admin);
+    },
+    sink: () => recordSink(kafka),
+    transactionalSink: (id) => transactionalSink(kafka, id),
+    batchSource: (options) => batchSource(kafka, options),
+    boundedProducer: (options) => new BoundedProducer(kafka, options),
+    readToEnd: (topic, onRecord, options) => readToEnd(kafka, topic, onRecord, options),
+  };
+}
+
+/** Client settings whose timeouts and retries fit in `timeoutMs`. */
+export function boundedKafkaSettings(settings: KafkaSettings, timeoutMs: number): KafkaSettings {
+  return {
+    ...settings,
+    connectionTimeoutMs: Math.max(1, Math.min(settings.connectionTimeoutMs, timeoutMs)),
+    requestTimeoutMs: Math.max(1, Math.min(settings.requestTimeoutMs, timeoutMs)),
+    retries: 2,
+  };
 }

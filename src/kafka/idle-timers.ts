@@ -10,8 +10,6 @@ interface RequestQueueLike {
 /** kafkajs's request queue, relative to the package (it has no exports map). */
 const REQUEST_QUEUE_MODULE = 'kafkajs/src/network/requestQueue/index.js';
 
-let outcome: string | undefined;
-
 /**
  * Makes an idle queue skip the timer: nothing pending and no throttle to wait for. Anything else,
  * including a queue whose fields are not what kafkajs 2.2.4 has, goes to kafkajs's own code.
@@ -32,23 +30,22 @@ export function patchRequestQueue(RequestQueue: unknown): string | undefined {
 /**
  * kafkajs 2.2.4 re-arms a 1 ms timer on every broker connection whenever its request queue is
  * empty and not throttled (it schedules `throttledUntil - now`, a negative delay, which Node turns
- * into 1 ms, forever). An idle consumer thus wakes up about a thousand times a second per
- * connection. This skips that timer when there is nothing pending and no throttle to wait for;
- * a new request or a fulfilled one checks the queue anyway.
+ * into 1 ms, forever; Node 24 also prints a TimeoutNegativeWarning). An idle consumer thus wakes
+ * up about a thousand times a second per connection. This skips that timer when there is nothing
+ * pending and no throttle to wait for; a new request or a fulfilled one checks the queue anyway.
  *
- * It changes kafkajs's RequestQueue for the whole process, once. If kafkajs's internals are not
- * what this expects, nothing is changed (kafkajs works as shipped, only busier when idle) and the
- * reason is logged, once.
+ * It changes kafkajs's RequestQueue for the whole process; installKafkaWorkarounds calls it once.
+ * If kafkajs's internals are not what this expects, nothing is changed (kafkajs works as shipped,
+ * only busier when idle) and the reason is logged. Returns whether the patch is in place.
  */
-export function stopIdleRequestTimers(logger?: Pick<Logger, 'debug' | 'warn'>): void {
-  if (outcome !== undefined) return;
+export function stopIdleRequestTimers(logger: Pick<Logger, 'debug' | 'warn'>): boolean {
   let problem: string | undefined;
   try {
     problem = patchRequestQueue(createRequire(import.meta.url)(REQUEST_QUEUE_MODULE));
   } catch (err) {
     problem = `cannot load ${REQUEST_QUEUE_MODULE}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
   }
-  outcome = problem ?? 'installed';
-  if (problem) logger?.warn({ problem }, 'kafkajs idle timers left as they are: an idle consumer uses more CPU');
-  else logger?.debug('kafkajs idle request timers stopped');
+  if (problem) logger.warn({ problem }, 'kafkajs idle timers left as they are: an idle consumer uses more CPU');
+  else logger.debug('kafkajs idle request timers stopped');
+  return problem === undefined;
 }

@@ -1,32 +1,10 @@
 /**
- * The only module that imports the Kafka client. Everything else takes these names from here,
- * so the client can be swapped in one place.
+ * The only module that imports the Kafka client. Everything else takes pullrep's own interfaces
+ * from here (types.ts), so the client can be swapped in this folder alone.
  */
-export { createKafka } from './client.js';
-export type { KafkaSettings } from './client.js';
-export { createMissingTopics, describeTopics } from './topics.js';
-export type { TopicSpec, TopicState } from './topics.js';
-export { readToEnd, MissingTopicError } from './read-to-end.js';
-export type { ReadToEndOptions } from './read-to-end.js';
-export { stopIdleRequestTimers } from './idle-timers.js';
-export type {
-  Kafka,
-  Admin,
-  Producer,
-  Consumer,
-  Transaction,
-  KafkaMessage,
-  Message,
-  IHeaders,
-  EachBatchPayload,
-  EachMessagePayload,
-  RecordMetadata,
-  TopicPartitionOffsetAndMetadata,
-} from 'kafkajs';
-export {
-  BoundedProducer,
-  ProduceTimeoutError,
-  beforeDeadline,
-  boundedKafkaSettings,
-} from './producer.js';
+export { createKafka, boundedKafkaSettings, type KafkaClient, type KafkaSettings } from './client.js';
+export { MissingTopicError } from './read-to-end.js';
+export { installKafkaWorkarounds, workaroundState, kafkajsVersion, WORKAROUNDS_KAFKAJS_VERSION, type WorkaroundState } from './workarounds.js';
+export { BoundedProducer, ProduceTimeoutError, beforeDeadline } from './producer.js';
 export type { BoundedProducerOptions, OutgoingRecord } from './producer.js';
+export type * from './types.js';

@@ -1,6 +1,6 @@
 import type { Admin, Kafka, Producer, ProducerConfig } from 'kafkajs';
-import type { KafkaSettings } from './client.js';
-import { createMissingTopics } from './topics.js';
+import { createMissingTopics } from './admin.js';
+import { workaroundState } from './workarounds.js';
 
 /**
  * A producer whose every call is bounded by a deadline: idempotent, all in-sync replicas
@@ -21,7 +21,6 @@ export interface OutgoingRecord {
 }
 
 export interface BoundedProducerOptions {
-  kafka: Kafka;
   /** Partitions and replication factor of a topic this producer has to create. */
   partitions: number;
   replicationFactor: number;
@@ -30,16 +29,6 @@ export interface BoundedProducerOptions {
   /** Most bytes of records (keys, values, framing) in one produce request (the broker caps a batch at 1 MiB). */
   maxRequestBytes?: number;
   now?: () => number;
-}
-
-/** Client settings whose timeouts and retries fit in `timeoutMs`. */
-export function boundedKafkaSettings(settings: KafkaSettings, timeoutMs: number): KafkaSettings {
-  return {
-    ...settings,
-    connectionTimeoutMs: Math.max(1, Math.min(settings.connectionTimeoutMs, timeoutMs)),
-    requestTimeoutMs: Math.max(1, Math.min(settings.requestTimeoutMs, timeoutMs)),
-    retries: 2,
-  };
 }
 
 /** Resolves like `work`, or rejects with ProduceTimeoutError at `deadline` (epoch ms). */
@@ -68,10 +57,11 @@ function isUnknownTopic(err: unknown): boolean {
  * connects, unless its cluster already knows which topics it will write to; on a cluster with
  * thousands of topics that costs a push dearly. kafkajs has no option for it, so the cluster the
  * producer gets is told its topics up front, then one metadata request (for those topics only)
- * serves both the connection and the first send. Without the expected internals, this is a plain
- * producer.
+ * serves both the connection and the first send. Installed only with the workarounds (see
+ * workarounds.ts); without them, or without the expected internals, this is a plain producer.
  */
 function producerFor(kafka: Kafka, config: ProducerConfig, topics: readonly string[]): Producer {
+  if (!workaroundState().producerTopics) return kafka.producer(config);
   const holder = kafka as unknown as Record<symbol, unknown>;
   const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
   const createCluster = key === undefined ? undefined : holder[key];
@@ -96,7 +86,10 @@ export class BoundedProducer {
   private readonly now: () => number;
   private readonly maxRequestBytes: number;
 
-  constructor(private readonly options: BoundedProducerOptions) {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: BoundedProducerOptions,
+  ) {
     this.now = options.now ?? Date.now;
     this.maxRequestBytes = options.maxRequestBytes ?? 900 * 1024;
     const config: ProducerConfig = {
@@ -106,7 +99,7 @@ export class BoundedProducer {
       // Bounded on purpose: the caller keeps what was not acknowledged and sends it again later.
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
     };
-    this.producer = producerFor(options.kafka, config, options.topics ?? []);
+    this.producer = producerFor(kafka, config, options.topics ?? []);
   }
 
   /**
@@ -163,7 +156,7 @@ export class BoundedProducer {
   }
 
   private async createTopic(topic: string): Promise<void> {
-    const admin: Admin = this.options.kafka.admin({ retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
+    const admin: Admin = this.kafka.admin({ retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
     await admin.connect();
     try {
       await createMissingTopics(admin, [

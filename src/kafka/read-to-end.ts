@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { toConsumed } from './source.js';
+import type { ConsumedMessage, ReadToEndOptions } from './types.js';
 
 /** The topic to read does not exist. */
 export class MissingTopicError extends Error {
   override readonly name = 'MissingTopicError';
   readonly retriable = false;
-}
-
-export interface ReadToEndOptions {
-  /** Gives up after this long (ms). */
-  timeoutMs?: number;
 }
 
 /**
@@ -20,7 +17,7 @@ export interface ReadToEndOptions {
 export async function readToEnd(
   kafka: Kafka,
   topic: string,
-  onRecord: (partition: number, message: KafkaMessage) => void,
+  onRecord: (partition: number, message: ConsumedMessage) => void,
   options: ReadToEndOptions = {},
 ): Promise<void> {
   const admin = kafka.admin();
@@ -51,7 +48,7 @@ export async function readToEnd(
         eachBatch: async ({ batch }) => {
           const high = pending.get(batch.partition);
           if (high === undefined) return;
-          for (const message of batch.messages) if (BigInt(message.offset) < high) onRecord(batch.partition, message);
+          for (const message of batch.messages) if (BigInt(message.offset) < high) onRecord(batch.partition, toConsumed(message));
         },
       });
       const timeoutMs = options.timeoutMs ?? 30_000;

@@ -1,9 +1,14 @@
 import { makeEvent, repoNameProblem, type FullSyncEvent } from '../events/index.js';
 import { eventRecords } from './events.js';
 import { publishRecords } from './publisher.js';
-import type { Progress } from '../cli/progress.js';
 import { findBareRepos, repoNameUnder } from '../repos/scan.js';
 import type { Publishing } from './setup.js';
+
+/** Where progress goes: a bar or log lines, chosen by the caller. */
+export interface ProgressReporter {
+  update(done: number): void;
+  finish(): void;
+}
 
 export interface BackfillInput {
   root: string;
@@ -11,7 +16,7 @@ export interface BackfillInput {
   topic: string;
   publishing: Publishing;
   /** Created once the number of repositories is known. */
-  progress?: (total: number) => Progress;
+  progress?: (total: number) => ProgressReporter;
   batchSize?: number;
   now?: () => Date;
 }

@@ -1,4 +1,5 @@
-import type { Config } from '../config/index.js';
+import type { PublishOptions } from '../config/index.js';
+import type { KafkaClient } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
 import { eventRecords, refsUpdatedEvents } from './events.js';
 import { publishRecords, type PublishResult } from './publisher.js';
@@ -7,8 +8,10 @@ import { openPublishing } from './setup.js';
 import { parseRefLines, type HookType } from './stdin-parser.js';
 
 export interface PublishInput {
-  config: Config;
+  options: PublishOptions;
   logger: Logger;
+  /** The Kafka client, made only when an event has to go out. */
+  kafka: () => KafkaClient;
   /** What git wrote on the hook's stdin. */
   input: string;
   hook: HookType;
@@ -33,19 +36,19 @@ export interface PublishOutcome {
  */
 export async function runPublish(p: PublishInput): Promise<PublishOutcome | undefined> {
   const refs = parseRefLines(p.input, p.hook);
-  const repo = deriveRepoName({ repo: p.repo, gitDir: p.gitDir, cwd: p.cwd, root: p.config.primary.root });
+  const repo = deriveRepoName({ repo: p.repo, gitDir: p.gitDir, cwd: p.cwd, root: p.options.root });
   if (refs.length === 0) return undefined;
   const now = p.now ?? Date.now;
   const events = refsUpdatedEvents({
     repo,
-    origin: p.config.primary.name,
+    origin: p.options.origin,
     refs,
-    maxBytes: p.config.publish.maxEventBytes,
+    maxBytes: p.options.maxEventBytes,
     now: () => new Date(now()),
   });
-  const publishing = openPublishing(p.config, p.logger, now);
+  const publishing = openPublishing({ options: p.options, logger: p.logger, kafka: p.kafka, now });
   try {
-    const result = await publishRecords(eventRecords(events, p.config.topics.events), publishing);
+    const result = await publishRecords(eventRecords(events, p.options.topic), publishing);
     p.logger.debug({ repo, refs: refs.length, events: events.length, ...result, error: result.error?.message }, 'published');
     return { repo, refs: refs.length, events: events.length, result, spoolDir: publishing.spool.dir };
   } finally {

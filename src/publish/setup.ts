@@ -1,20 +1,18 @@
 import { join } from 'node:path';
-import type { Config } from '../config/index.js';
-import { BoundedProducer, boundedKafkaSettings, createKafka } from '../kafka/index.js';
-import { quietUnlessDebug, type Logger } from '../log/index.js';
+import type { PublishOptions } from '../config/index.js';
+import type { BoundedProducer, KafkaClient } from '../kafka/index.js';
+import type { Logger } from '../log/index.js';
 import { PublishInputError } from './errors.js';
 import type { PublisherDeps } from './publisher.js';
 import { Spool } from './spool.js';
 import { SpoolLock } from './spool-lock.js';
 
-/** Name of the spool directory under primary.root; repository names never start with '.'. */
-export const DEFAULT_SPOOL_NAME = '.pullrep-spool';
 const LOCK_NAME = '.drain.lock';
 
-export function spoolDirOf(config: Config): string {
-  if (config.publish.spoolDir) return config.publish.spoolDir;
-  if (!config.primary.root) throw new PublishInputError('publish.spoolDir or primary.root must be set: the spool lives there');
-  return join(config.primary.root, DEFAULT_SPOOL_NAME);
+/** The spool directory, or a clear error when the configuration gives none. */
+export function spoolDirOf(options: Pick<PublishOptions, 'spoolDir'>): string {
+  if (!options.spoolDir) throw new PublishInputError('publish.spoolDir or primary.root must be set: the spool lives there');
+  return options.spoolDir;
 }
 
 export interface Publishing extends PublisherDeps {
@@ -22,25 +20,32 @@ export interface Publishing extends PublisherDeps {
   close(): Promise<void>;
 }
 
-/**
- * Spool, drain lock and a lazily connected, time-bounded producer, from the configuration.
- * The Kafka client logs only errors unless debugging: its retries would be noise in a push.
- */
-export function openPublishing(config: Config, logger: Logger, now: () => number = Date.now): Publishing {
-  const spool = new Spool(spoolDirOf(config), now);
-  const timeoutMs = config.publish.timeoutMs;
+export interface PublishingSetup {
+  options: PublishOptions;
+  logger: Logger;
+  /**
+   * The Kafka client, made only when an event has to go out. Its timeouts and retries should fit
+   * in options.timeoutMs (see boundedKafkaSettings).
+   */
+  kafka: () => KafkaClient;
+  now?: () => number;
+}
+
+/** Spool, drain lock and a lazily connected, time-bounded producer. */
+export function openPublishing(setup: PublishingSetup): Publishing {
+  const { options, logger } = setup;
+  const now = setup.now ?? Date.now;
+  const spool = new Spool(spoolDirOf(options), now);
+  const { timeoutMs } = options;
   const lock = new SpoolLock({ path: join(spool.dir, LOCK_NAME), staleMs: Math.max(60_000, 10 * timeoutMs), now });
   let producer: BoundedProducer | undefined;
-  const make = () => {
-    const kafka = createKafka(boundedKafkaSettings({ ...config.kafka, logger: quietUnlessDebug(logger) }, timeoutMs));
-    return new BoundedProducer({
-      kafka,
-      topics: [config.topics.events],
-      partitions: config.topics.partitions,
-      replicationFactor: config.topics.replicationFactor,
+  const make = () =>
+    setup.kafka().boundedProducer({
+      topics: [options.topic],
+      partitions: options.partitions,
+      replicationFactor: options.replicationFactor,
       now,
     });
-  };
   return {
     spool,
     lock,

@@ -1,126 +1,84 @@
-import type { Config } from '../config/index.js';
-import type { Kafka } from '../kafka/index.js';
-import type { Fetcher } from '../fetch/types.js';
+import type { Fetcher, MaintenanceSchedule } from '../fetch/index.js';
+import type { HttpEndpoint } from '../http/server.js';
 import type { Logger } from '../log/index.js';
-import { systemClock, type Clock } from '../consumer/clock.js';
-import { ReplicaConsumer } from '../consumer/replica-consumer.js';
-import { createReplicaMetrics, type ReplicaMetrics } from '../http/replica-metrics.js';
-import { startHttpEndpoint, type HttpEndpoint } from '../http/server.js';
-import { ladderDelays } from '../retry/index.js';
-import { ensureTopics } from './topics.js';
+import type { ReplicaConsumer } from '../consumer/replica-consumer.js';
 
-export type ReplicaState = 'idle' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+export type ReplicaState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
-export interface ReplicaServiceDeps {
-  config: Config;
-  kafka: Kafka;
+/** The parts of a running replica, built by compose.ts. */
+export interface ReplicaServiceParts {
+  consumer: ReplicaConsumer;
   fetcher: Fetcher;
   logger: Logger;
-  clock?: Clock;
-  /** Called once when the service fails on its own (the consumer crashed for good). */
-  onFailed?: (err: unknown) => void;
+  shutdownGraceMs: number;
+  http?: HttpEndpoint | undefined;
+  maintenance?: MaintenanceSchedule | undefined;
+  /** Released last on shutdown (the member slot). */
+  release?: (() => Promise<void>) | undefined;
 }
 
 /**
- * `pullrep replica`: ensures the topics, runs the consumer and the HTTP endpoint.
- * State: idle → starting → running → draining → stopped | failed. close() is idempotent.
+ * A running `pullrep replica`: its lifecycle over the parts the composition root built.
+ * State: starting → running → draining → stopped | failed. close() returns the same promise on
+ * every call; each step of shutdown runs in its own try/catch.
  */
 export class ReplicaService {
-  private current: ReplicaState = 'idle';
-  private consumer: ReplicaConsumer | undefined;
-  private http: HttpEndpoint | undefined;
+  private current: ReplicaState = 'starting';
   private closing: Promise<void> | undefined;
-  readonly metrics: ReplicaMetrics;
 
-  constructor(private readonly deps: ReplicaServiceDeps) {
-    this.metrics = createReplicaMetrics(() => this.consumer?.pausedPartitions ?? 0);
-  }
+  constructor(private readonly parts: ReplicaServiceParts) {}
 
   get state(): ReplicaState {
     return this.current;
   }
 
   get ready(): boolean {
-    return this.current === 'running' && (this.consumer?.ready ?? false);
+    return this.current === 'running' && this.parts.consumer.ready;
   }
 
+  /** Starts consuming; on failure everything is closed and the state is failed. */
   async start(): Promise<void> {
-    if (this.current !== 'idle') throw new Error(`replica cannot start from state ${this.current}`);
-    this.current = 'starting';
-    const { config, kafka, logger } = this.deps;
     try {
-      const admin = kafka.admin();
-      await admin.connect();
-      const ensured = await ensureTopics(admin, config).finally(() => admin.disconnect());
-      if (ensured.created.length) logger.info({ created: ensured.created }, 'created topics');
-      for (const warning of ensured.warnings) logger.warn(warning);
-      if (config.http.port !== 0) {
-        this.http = await startHttpEndpoint({
-          host: config.http.host,
-          port: config.http.port,
-          logger,
-          metrics: () => this.metrics.registry.render(),
-          ready: () => this.ready,
-        });
-      }
-      this.consumer = new ReplicaConsumer({
-        kafka,
-        fetcher: this.deps.fetcher,
-        logger,
-        metrics: this.metrics,
-        clock: this.deps.clock ?? systemClock,
-        onFatal: (err) => this.fail(err),
-        options: {
-          replica: config.replica.name,
-          topics: ensured.topics,
-          policy: config.retry,
-          applyDeletes: config.replica.applyDeletes,
-          partitionsConsumedConcurrently: config.replica.partitionsConsumedConcurrently,
-          sessionTimeoutMs: config.replica.sessionTimeoutMs,
-          transactions: config.replica.transactions,
-        },
-      });
-      await this.consumer.start();
-      this.current = 'running';
-      logger.info({ replica: config.replica.name, topics: ensured.topics, delaysMs: ladderDelays(config.retry) }, 'replica running');
+      await this.parts.consumer.start();
+      if (this.current === 'starting') this.current = 'running';
     } catch (err) {
-      await this.close();
       this.current = 'failed';
+      await this.close();
       throw err;
     }
   }
 
-  /** Stops taking work, lets running syncs finish up to replica.shutdownGraceMs, commits, disconnects. */
+  /** The consumer crashed for good: shut down, then tell `onFailed`. */
+  fail(err: unknown, onFailed?: (err: unknown) => void): void {
+    this.parts.logger.error({ err }, 'replica failed');
+    this.current = 'failed';
+    void this.close().then(() => onFailed?.(err));
+  }
+
+  /** Stops housekeeping, stops taking work, lets running syncs finish up to the grace period, commits, disconnects. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
   }
 
   private async shutdown(): Promise<void> {
-    const { logger, config } = this.deps;
+    const { logger } = this.parts;
     if (this.current !== 'failed') this.current = 'draining';
-    try {
-      await this.consumer?.close(config.replica.shutdownGraceMs);
-    } catch (err) {
-      logger.warn({ err }, 'closing the consumer failed');
-    }
-    try {
-      await this.deps.fetcher.close();
-    } catch (err) {
-      logger.warn({ err }, 'closing the fetcher failed');
-    }
-    try {
-      await this.http?.close();
-    } catch (err) {
-      logger.warn({ err }, 'closing the HTTP endpoint failed');
+    const steps: Array<[string, () => Promise<void> | void]> = [
+      ['stopping housekeeping', () => this.parts.maintenance?.stop()],
+      ['closing the consumer', () => this.parts.consumer.close(this.parts.shutdownGraceMs)],
+      ['closing the fetcher', () => this.parts.fetcher.close()],
+      ['closing the HTTP endpoint', () => this.parts.http?.close()],
+      ['releasing the member slot', () => this.parts.release?.()],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        logger.warn({ err }, `${what} failed`);
+      }
     }
     if (this.current !== 'failed') this.current = 'stopped';
     logger.info({ state: this.current }, 'replica stopped');
-  }
-
-  private fail(err: unknown): void {
-    this.deps.logger.error({ err }, 'replica failed');
-    this.current = 'failed';
-    void this.close().then(() => this.deps.onFailed?.(err));
   }
 }

@@ -1,5 +1,5 @@
-import { createMissingTopics, describeTopics, type Admin, type TopicSpec } from '../kafka/index.js';
-import type { Config } from '../config/index.js';
+import type { TopicOptions } from '../config/index.js';
+import type { KafkaAdmin, TopicSpec } from '../kafka/index.js';
 import { ladderTopics, type LadderTopics } from '../retry/index.js';
 
 /** The topology does not fit: start-up must stop. Not retriable: an operator has to act. */
@@ -8,8 +8,9 @@ export class TopologyError extends Error {
   readonly retriable = false;
 }
 
-export function replicaTopics(config: Pick<Config, 'topics' | 'replica' | 'retry'>): LadderTopics {
-  return ladderTopics(config.topics.events, config.replica.name, config.retry.stages);
+/** This replica's ladder: the events topic, its retry stages and its failed topic. */
+export function replicaTopics(options: Pick<TopicOptions, 'events' | 'replica' | 'stages'>): LadderTopics {
+  return ladderTopics(options.events, options.replica, options.stages);
 }
 
 export interface EnsureResult {
@@ -20,20 +21,17 @@ export interface EnsureResult {
   warnings: string[];
 }
 
-/** ConfigResourceTypes.TOPIC of the Kafka protocol. */
-const TOPIC_RESOURCE = 2;
-
 /**
  * Creates whatever is missing: the events topic (topics.partitions), the retry topics with the
  * events topic's partition count and broker append time, the compacted failed topic. A retry
  * topic whose partition count differs from the events topic stops everything.
  */
-export async function ensureTopics(admin: Admin, config: Pick<Config, 'topics' | 'replica' | 'retry'>): Promise<EnsureResult> {
-  const topics = replicaTopics(config);
-  const replicationFactor = config.topics.replicationFactor;
+export async function ensureTopics(admin: KafkaAdmin, options: TopicOptions): Promise<EnsureResult> {
+  const topics = replicaTopics(options);
+  const { replicationFactor } = options;
   const existing = new Set(await admin.listTopics());
-  let created = await createMissingTopics(admin, [{ topic: topics.events, numPartitions: config.topics.partitions, replicationFactor }], existing);
-  const events = (await describeTopics(admin, [topics.events], existing)).get(topics.events);
+  let created = await admin.createMissingTopics([{ topic: topics.events, numPartitions: options.partitions, replicationFactor }], existing);
+  const events = (await admin.describeTopics([topics.events], existing)).get(topics.events);
   if (!events) throw new TopologyError(`topic ${topics.events} does not exist and could not be created`);
   const partitions = events.partitions;
   const specs: TopicSpec[] = [
@@ -49,13 +47,13 @@ export async function ensureTopics(admin: Admin, config: Pick<Config, 'topics' |
       replicationFactor,
       config: {
         'cleanup.policy': 'compact,delete',
-        'retention.ms': String(config.topics.failedRetentionMs),
+        'retention.ms': String(options.failedRetentionMs),
         'min.compaction.lag.ms': '60000',
       },
     },
   ];
-  created = [...created, ...(await createMissingTopics(admin, specs, existing))];
-  const states = await describeTopics(admin, topics.retry, existing);
+  created = [...created, ...(await admin.createMissingTopics(specs, existing))];
+  const states = await admin.describeTopics(topics.retry, existing);
   const wrong = topics.retry
     .map((topic) => ({ topic, count: states.get(topic)?.partitions }))
     .filter((t) => t.count !== partitions);
@@ -70,13 +68,9 @@ export async function ensureTopics(admin: Admin, config: Pick<Config, 'topics' |
 }
 
 /** Retry topics created elsewhere may use producer time; delays then follow the producer's clock. */
-async function timestampWarnings(admin: Admin, retryTopics: string[]): Promise<string[]> {
-  if (retryTopics.length === 0) return [];
-  const { resources } = await admin.describeConfigs({
-    includeSynonyms: false,
-    resources: retryTopics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['message.timestamp.type'] })),
-  });
-  return resources
-    .filter((r) => r.configEntries.find((c) => c.configName === 'message.timestamp.type')?.configValue !== 'LogAppendTime')
-    .map((r) => `${r.resourceName} does not use message.timestamp.type=LogAppendTime; its delays follow the producer's clock`);
+async function timestampWarnings(admin: KafkaAdmin, retryTopics: string[]): Promise<string[]> {
+  const configs = await admin.topicConfigs(retryTopics, ['message.timestamp.type']);
+  return retryTopics
+    .filter((topic) => configs.get(topic)?.get('message.timestamp.type') !== 'LogAppendTime')
+    .map((topic) => `${topic} does not use message.timestamp.type=LogAppendTime; its delays follow the producer's clock`);
 }

@@ -1,3 +1,4 @@
+import type { RecordHeaders } from '../kafka/index.js';
 import { truncateBytes } from './truncate.js';
 
 /**
@@ -55,7 +56,8 @@ export interface RetryState {
   dueAt?: number | undefined;
 }
 
-export type RawHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined;
+/** Headers as consumed: any header may be missing, repeated, without a value (null) or garbage. */
+export type RawHeaders = RecordHeaders;
 
 export interface ReadContext {
   /** Stage of the topic the record was read from (0 = events). */
@@ -77,8 +79,9 @@ const SKEW_MS = 5 * 60 * 1000;
 export function headerText(headers: RawHeaders, name: string): string | undefined {
   const raw = headers?.[name];
   const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
-  if (value === undefined) return undefined;
-  const text = typeof value === 'string' ? value : value.toString('utf8');
+  if (value === undefined || value === null) return undefined;
+  const text = typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : undefined;
+  if (text === undefined) return undefined;
   return text.length > 8192 ? undefined : text;
 }
 

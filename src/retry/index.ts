@@ -1,5 +1,5 @@
 export { delayFor, ladderDelays, type RetryPolicy } from './policy.js';
-export { ladderTopics, stageOf, type LadderTopics } from './topics.js';
+export { ladderTopics, stageOf, consumedTopics, allTopics, type LadderTopics } from './topics.js';
 export { nextHop, dueTime, type Hop, type HopInput, type FailReason } from './route.js';
 export {
   HEADER,
@@ -15,3 +15,5 @@ export {
   type ReadContext,
 } from './headers.js';
 export { truncateBytes } from './truncate.js';
+export type { InRecord, OutRecord } from './records.js';
+export { failureId, failureRecord, FAILURE_ID } from './failure-record.js';

@@ -1,16 +1,10 @@
+import type { LadderOptions } from '../config/index.js';
+
 /**
- * The retry policy as the ladder uses it: every duration a number of milliseconds.
- * Validated by the configuration schema (see src/config/config.ts checkRelations).
+ * The retry policy as the ladder uses it: every duration a number of milliseconds, compiled from
+ * the retry.* keys (src/config/options.ts), whose relations config.ts checks.
  */
-export interface RetryPolicy {
-  /** Number of retry stages (retry topics); 0 = failures go straight to the failed topic. */
-  stages: number;
-  initialDelayMs: number;
-  multiplier: number;
-  maxDelayMs: number;
-  /** Longest time an event may spend in the ladder, counted from its first failure. */
-  maxRetryPeriodMs: number;
-}
+export type RetryPolicy = LadderOptions;
 
 /** How long stage `stage` (1-based) waits after a record was appended to it. Pure and capped. */
 export function delayFor(stage: number, policy: RetryPolicy): number {

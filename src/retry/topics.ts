@@ -20,3 +20,13 @@ export function stageOf(topics: LadderTopics, topic: string): number | undefined
   const index = topics.retry.indexOf(topic);
   return index >= 0 ? index + 1 : undefined;
 }
+
+/** The topics a replica consumes: the events topic, then its retry stages in order. */
+export function consumedTopics(topics: LadderTopics): string[] {
+  return [topics.events, ...topics.retry];
+}
+
+/** Every topic of a replica's ladder: the consumed ones and the failed topic. */
+export function allTopics(topics: LadderTopics): string[] {
+  return [...consumedTopics(topics), topics.failed];
+}

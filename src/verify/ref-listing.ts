@@ -1,8 +1,5 @@
-import { tmpdir } from 'node:os';
-import { dirname } from 'node:path';
 import { RefChecksum } from './checksum.js';
-import { baseConfigArgs } from '../fetch/git-env.js';
-import { runGit, type GitOutcome } from '../fetch/git-process.js';
+import { baseConfigArgs, runGit, type GitOutcome } from '../fetch/index.js';
 
 /** How the listings below run git: the fetch engine's environment and limits. */
 export interface ListingDeps {
@@ -36,13 +33,11 @@ export async function localListing(gitDir: string, deps: ListingDeps): Promise<L
 
 /**
  * The checksum of the refs a remote advertises under refs/ (`git ls-remote --refs`: no HEAD, no
- * peeled tags), over protocol v2 like every git process of the fetch engine. Run outside any
- * repository, so no repository's configuration can rewrite the URL.
+ * peeled tags), over protocol v2 like every git process of the fetch engine, outside any
+ * repository (runGit's working directory), so no repository's configuration can rewrite the URL.
  */
 export function remoteListing(url: string, deps: ListingDeps): Promise<Listing> {
-  const cwd = tmpdir();
-  const env = { ...deps.env, GIT_CEILING_DIRECTORIES: dirname(cwd) };
-  return listing(['-C', cwd, 'ls-remote', '--refs', '--end-of-options', url], '\t', { ...deps, env });
+  return listing(['ls-remote', '--refs', '--end-of-options', url], '\t', deps);
 }
 
 /** `<oid><space or tab>refs/…`, the oid a SHA-1 or SHA-256 in lower-case hex. */

@@ -1,11 +1,17 @@
 import { existsSync } from 'node:fs';
-import type { Logger } from 'pino';
-import type { Config } from '../config/index.js';
-import { classify } from '../fetch/classify.js';
-import { FetchError, PermanentFetchError } from '../fetch/errors.js';
-import { gitEnvironment, primarySecrets } from '../fetch/git-env.js';
-import { listRepositories } from '../fetch/list-repositories.js';
-import { checkRepoName, primaryUrl, replicaPath } from '../fetch/paths.js';
+import type { VerifyOptions } from '../config/index.js';
+import type { Logger } from '../log/index.js';
+import {
+  FetchError,
+  PermanentFetchError,
+  checkRepoName,
+  classify,
+  gitEnvironment,
+  listRepositories,
+  primarySecrets,
+  primaryUrl,
+  repoPathUnder,
+} from '../fetch/index.js';
 import { localListing, remoteListing, type Listing, type ListingDeps } from './ref-listing.js';
 
 /** One repository compared: checksums are hex, null where the repository is absent. */
@@ -20,7 +26,7 @@ export interface VerifyResult {
 }
 
 export interface VerifierDeps {
-  config: Pick<Config, 'primary' | 'replica'>;
+  options: VerifyOptions;
   logger: Logger;
   /** The environment git inherits PATH, HOME, SSH_AUTH_SOCK and proxies from. */
   env: NodeJS.ProcessEnv;
@@ -37,13 +43,13 @@ export interface Verifier {
 }
 
 export function createVerifier(deps: VerifierDeps): Verifier {
-  const { primary, replica } = deps.config;
+  const { options } = deps;
   const listingDeps: ListingDeps = {
-    env: gitEnvironment(deps.env, primary.url, primary),
-    timeoutMs: replica.fetchTimeoutMs,
+    env: gitEnvironment(deps.env, options.primaryUrl, options.credentials),
+    timeoutMs: options.gitTimeoutMs,
     signal: deps.signal,
   };
-  const secrets = primarySecrets(primary);
+  const secrets = primarySecrets(options.credentials);
   const checked = (what: string, listing: Listing): string => {
     if (listing.outcome.code !== 0) {
       throw classify(listing.outcome, { what, secrets, missingRepoGraceMs: 0, now: 0 });
@@ -54,12 +60,11 @@ export function createVerifier(deps: VerifierDeps): Verifier {
 
   const primarySide = async (repo: string): Promise<string | null> => {
     if (deps.localPrimary) {
-      if (!primary.root) throw new PermanentFetchError('primary.root is not configured (needed by --local-primary)', 'invalid');
-      const path = replicaPath(primary.root, repo);
+      const path = repoPathUnder(options.primaryRoot, repo, 'primary.root');
       if (!existsSync(path)) return null;
-      return checked(`git for-each-ref in the primary's ${repo}`, await localListing(path, listingDeps));
+      return checked(`git show-ref in the primary's ${repo}`, await localListing(path, listingDeps));
     }
-    const url = primaryUrl(primary.url, repo);
+    const url = primaryUrl(options.primaryUrl, repo);
     try {
       return checked(`git ls-remote of ${repo}`, await remoteListing(url, listingDeps));
     } catch (err) {
@@ -69,9 +74,9 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   };
 
   const replicaSide = async (repo: string): Promise<string | null> => {
-    const path = replicaPath(replica.root, repo);
+    const path = repoPathUnder(options.replicaRoot, repo, 'replica.root');
     if (!existsSync(path)) return null;
-    return checked(`git for-each-ref in the replica's ${repo}`, await localListing(path, listingDeps));
+    return checked(`git show-ref in the replica's ${repo}`, await localListing(path, listingDeps));
   };
 
   return {
@@ -90,9 +95,8 @@ export function createVerifier(deps: VerifierDeps): Verifier {
       return result;
     },
     async repositories() {
-      if (!replica.root) throw new PermanentFetchError('replica.root is not configured', 'invalid');
-      const names = new Set(await listRepositories(replica.root));
-      if (deps.localPrimary && primary.root) for (const name of await listRepositories(primary.root)) names.add(name);
+      const names = new Set(await listRepositories(options.replicaRoot));
+      if (deps.localPrimary) for (const name of await listRepositories(options.primaryRoot)) names.add(name);
       return [...names].sort();
     },
   };

@@ -1,6 +1,7 @@
+import kafkajs, { type Kafka } from 'kafkajs';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { createKafka, createMissingTopics, readToEnd, type Kafka, type KafkaMessage } from '../../src/kafka/index.js';
+import { createKafka, type ConsumedMessage, type KafkaClient } from '../../src/kafka/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { randomName } from './git.js';
 import { waitFor } from './wait.js';
@@ -10,17 +11,28 @@ export function testBrokers(): string[] {
   return inject('kafkaBrokers').split(',');
 }
 
-/** A quiet client of the test broker, with the configuration's defaults for everything else. */
-export function testKafka(): Kafka {
-  const { kafka } = loadConfig({ env: {} }).config;
-  return createKafka({ ...kafka, brokers: testBrokers(), clientId: randomName('test'), logger: silentLogger() });
+/**
+ * An independent client of the test broker (kafkajs itself, not pullrep's adapters): what tests
+ * use to produce crafted records and to read what pullrep wrote.
+ */
+export function testKafka(brokers: string[] = testBrokers()): Kafka {
+  const kafka = new kafkajs.Kafka({ clientId: randomName('test'), brokers, logLevel: kafkajs.logLevel.NOTHING });
+  brokersOf.set(kafka, brokers);
+  return kafka;
 }
 
-export async function createTopic(kafka: Kafka, topic: string, partitions = 1, config: Record<string, string> = {}): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
+const brokersOf = new WeakMap<Kafka, string[]>();
+
+/** pullrep's own client of the test broker (or of `brokers`), with the configuration's defaults for everything else. */
+export function testClient(brokers: string[] = testBrokers()): KafkaClient {
+  const { kafka } = loadConfig({ env: {} }).config;
+  return createKafka({ ...kafka, brokers, clientId: randomName('test'), logger: silentLogger() });
+}
+
+export async function createTopic(_kafka: unknown, topic: string, partitions = 1, config: Record<string, string> = {}): Promise<void> {
+  const admin = await testClient().admin();
   try {
-    await createMissingTopics(admin, [{ topic, numPartitions: partitions, config }]);
+    await admin.createMissingTopics([{ topic, numPartitions: partitions, config }]);
   } finally {
     await admin.disconnect();
   }
@@ -35,7 +47,7 @@ export interface ReadRecord {
   headers: Record<string, string>;
 }
 
-function toRecord(partition: number, m: KafkaMessage): ReadRecord {
+function toRecord(partition: number, m: ConsumedMessage): ReadRecord {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.headers ?? {})) {
     if (v !== undefined) headers[k] = Array.isArray(v) ? v.map(String).join(',') : String(v);
@@ -58,14 +70,14 @@ export async function readTopic(kafka: Kafka, topic: string, options: { atLeast?
   const records: ReadRecord[] = [];
   const timeoutMs = options.timeoutMs ?? 30_000;
   if (options.atLeast === undefined) {
-    await readToEnd(kafka, topic, (partition, message) => records.push(toRecord(partition, message)), { timeoutMs });
+    await testClient(brokersOf.get(kafka)).readToEnd(topic, (partition, message) => records.push(toRecord(partition, message)), { timeoutMs });
   } else {
     const atLeast = options.atLeast;
     const consumer = kafka.consumer({ groupId: randomName('reader'), maxWaitTimeInMs: 100 });
     await consumer.connect();
     try {
       await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({ eachMessage: async ({ partition, message }) => void records.push(toRecord(partition, message)) });
+      await consumer.run({ eachMessage: async ({ partition, message }) => void records.push(toRecord(partition, { ...message, headers: message.headers })) });
       await waitFor(() => records.length >= atLeast, { timeoutMs, what: `${atLeast} records of ${topic}` });
     } finally {
       await consumer.disconnect();

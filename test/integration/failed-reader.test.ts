@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readOutstanding } from '../../src/failed/index.js';
 import { randomName } from '../helpers/git.js';
-import { createTopic, testKafka } from '../helpers/kafka.js';
+import { createTopic, testClient, testKafka } from '../helpers/kafka.js';
 
 describe('reading a failed topic to its end', () => {
   it.each([true, false])('ends at an aborted transaction, whose records the reader never sees (a failure before it: %s)', async (before) => {
@@ -25,7 +25,7 @@ describe('reading a failed topic to its end', () => {
       await producer.disconnect();
     }
     const started = Date.now();
-    const entries = await readOutstanding(kafka, { topic, stages: 2, timeoutMs: 15_000 });
+    const entries = await readOutstanding(testClient(), { topic, stages: 2, timeoutMs: 15_000 });
     expect(entries.map((e) => e.id)).toEqual(before ? ['f000000000000001'] : []);
     expect(Date.now() - started).toBeLessThan(10_000);
   });

@@ -55,7 +55,7 @@ describe('concurrency', () => {
     const wrapper = await recordingGit();
     log = wrapper.log;
     fx = await fetchFixture({
-      replica: { fetchConcurrency: 2 },
+      fetch: { concurrency: 2 },
       deps: { env: { ...process.env, PATH: `${wrapper.dir}:${process.env.PATH ?? ''}` } },
     });
   });

@@ -90,7 +90,7 @@ describe('fetch failures are classified', () => {
 describe('a corrupted replica', () => {
   let fx: FetchFixture;
   beforeAll(async () => {
-    fx = await fetchFixture({ replica: { recloneAfterFailures: 2 } });
+    fx = await fetchFixture({ fetch: { recloneAfterFailures: 2 } });
   });
   afterAll(async () => fx.close());
 
@@ -158,7 +158,7 @@ describe('time limits and aborts', () => {
   });
 
   it('a git process past replica.fetchTimeoutMs is killed: transient timeout', async () => {
-    const fx = await fetchFixture({ url: `http://127.0.0.1:${port}/{repo}`, replica: { fetchTimeoutMs: 500 } });
+    const fx = await fetchFixture({ url: `http://127.0.0.1:${port}/{repo}`, fetch: { gitTimeoutMs: 500 } });
     try {
       const error = await rejection(fx.fetcher.syncRefs('g/slow.git', ['refs/heads/main']));
       expect(error).toBeInstanceOf(TransientFetchError);

@@ -1,7 +1,7 @@
-import type { Logger } from 'pino';
-import { silentLogger } from '../../src/log/index.js';
-import { createFetcher, type FetcherDeps } from '../../src/fetch/index.js';
-import type { FetchError, Fetcher } from '../../src/fetch/index.js';
+import type { FetchOptions } from '../../src/config/index.js';
+import { silentLogger, type Logger } from '../../src/log/index.js';
+import { createFetcher, type FetcherDeps, type ReplicaFetcher } from '../../src/fetch/index.js';
+import type { FetchError } from '../../src/fetch/index.js';
 import { GitHttpServer } from '../helpers/git-server.js';
 import { makeBareRepo, randomName, tempDir } from '../helpers/git.js';
 
@@ -10,7 +10,7 @@ export interface FetchFixture {
   server: GitHttpServer;
   primaryRoot: string;
   replicaRoot: string;
-  fetcher: Fetcher;
+  fetcher: ReplicaFetcher;
   /** Creates a bare repository on the primary; returns its name and path. */
   newRepo(): Promise<{ name: string; primary: string; replica: string }>;
   close(): Promise<void>;
@@ -24,7 +24,7 @@ export interface FixtureOptions {
   /** A primary.url of its own instead (e.g. a server that never answers). */
   url?: string;
   password?: string;
-  replica?: Partial<FetcherDeps['config']['replica']>;
+  fetch?: Partial<FetchOptions>;
   deps?: Partial<FetcherDeps>;
 }
 
@@ -34,31 +34,22 @@ export async function fetchFixture(options: FixtureOptions = {}): Promise<FetchF
   const server = await new GitHttpServer({ root: primaryRoot, ...(options.auth ? { auth: options.auth } : {}) }).start();
   const url = options.url ?? (options.transport === 'file' ? `file://${primaryRoot}/{repo}` : `${server.url}/{repo}`);
   const fetcher = createFetcher({
-    config: {
-      primary: {
-        name: 'primary',
-        root: primaryRoot,
-        url,
+    options: {
+      root: replicaRoot,
+      primaryUrl: url,
+      credentials: {
         username: options.auth?.username ?? '',
         password: options.password ?? options.auth?.password ?? '',
         sshKeyFile: '',
       },
-      replica: {
-        name: 'replica',
-        root: replicaRoot,
-        applyDeletes: true,
-        fetchConcurrency: 4,
-        fetchTimeoutMs: 30_000,
-        recloneAfterFailures: 3,
-        missingRepoGraceMs: 60_000,
-        shutdownGraceMs: 5000,
-        transactions: false,
-        partitionsConsumedConcurrently: 4,
-        sessionTimeoutMs: 30_000,
-        maintenanceIntervalMs: 0,
-        ...options.replica,
-      },
+      concurrency: 4,
+      gitTimeoutMs: 30_000,
+      recloneAfterFailures: 3,
+      missingRepoGraceMs: 60_000,
+      maintenanceIntervalMs: 0,
+      ...options.fetch,
     },
+    env: process.env,
     logger: options.logger ?? silentLogger(),
     ...options.deps,
   });

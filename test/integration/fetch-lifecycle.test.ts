@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pushCommit, readRefs } from '../helpers/git.js';
+import { scheduleMaintenance } from '../../src/fetch/index.js';
+import { silentLogger } from '../../src/log/index.js';
+import { pushCommit, readRefs, tempDir } from '../helpers/git.js';
 import { waitFor } from '../helpers/wait.js';
 import { fetchFixture } from './fetch-fixture.js';
 
@@ -28,7 +30,13 @@ describe('repository lifecycle', () => {
   });
 
   it('runs housekeeping every replica.maintenanceIntervalMs: loose refs get packed', async () => {
-    const fx = await fetchFixture({ replica: { maintenanceIntervalMs: 200 } });
+    const fx = await fetchFixture();
+    const schedule = scheduleMaintenance({
+      intervalMs: 200,
+      logger: silentLogger(),
+      listRepositories: () => fx.fetcher.listRepositories(),
+      maintain: (repo, o) => fx.fetcher.maintain(repo, o),
+    });
     try {
       const repo = await fx.newRepo();
       await pushCommit(repo.primary, 'main');
@@ -47,7 +55,41 @@ describe('repository lifecycle', () => {
       );
       expect(await readRefs(repo.replica)).toEqual(await readRefs(repo.primary));
     } finally {
+      schedule.stop();
       await fx.close();
     }
   });
+
+  it('stopping the schedule aborts a running housekeeping: closing does not wait for git repack', async () => {
+    // A git whose repack never ends (as a huge repository's would), everything else the real git.
+    const bin = await tempDir('pullrep-slow-git-');
+    const realGit = (await import('node:child_process')).execFileSync('sh', ['-c', 'command -v git']).toString().trim();
+    const marker = join(bin, 'repack-started');
+    await writeFile(
+      join(bin, 'git'),
+      `#!/bin/sh\nfor a in "$@"; do [ "$a" = repack ] && { : > '${marker}'; exec sleep 300; }; done\nexec '${realGit}' "$@"\n`,
+    );
+    await chmod(join(bin, 'git'), 0o755);
+    const fx = await fetchFixture({ deps: { env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` } } });
+    const schedule = scheduleMaintenance({
+      intervalMs: 50,
+      logger: silentLogger(),
+      listRepositories: () => fx.fetcher.listRepositories(),
+      maintain: (repo, o) => fx.fetcher.maintain(repo, o),
+    });
+    try {
+      const repo = await fx.newRepo();
+      await pushCommit(repo.primary, 'main');
+      await fx.fetcher.syncRefs(repo.name, ['refs/heads/main']);
+      await waitFor(() => existsSync(marker), { timeoutMs: 20_000, what: 'housekeeping to reach git repack' });
+      const started = Date.now();
+      schedule.stop();
+      await fx.fetcher.close();
+      // git's own limit is 30 s here and the fake repack sleeps 300 s; an abort ends it in ~2 s.
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      schedule.stop();
+      await fx.close();
+    }
+  }, 60_000);
 });

@@ -29,7 +29,7 @@ describe('re-clone of a damaged replica', () => {
   it('keeps the old copy when the fresh clone fails, and swaps in a clone once one succeeds', async () => {
     const wrapper = await cloneFailingGit();
     const fx = await fetchFixture({
-      replica: { recloneAfterFailures: 1 },
+      fetch: { recloneAfterFailures: 1 },
       deps: { env: { ...process.env, PATH: `${wrapper.dir}:${process.env.PATH ?? ''}` } },
     });
     try {

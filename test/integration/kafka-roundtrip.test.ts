@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka } from '../../src/kafka/index.js';
+import type { Kafka } from 'kafkajs';
 import { randomName } from '../helpers/git.js';
 import { createTopic, readTopic, testKafka } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/wait.js';

@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RefsUpdatedEvent } from '../../src/events/index.js';
-import { createKafka } from '../../src/kafka/index.js';
-import { silentLogger } from '../../src/log/index.js';
-import { makeBareRepo, randomName, WorkClone } from '../helpers/git.js';
+import { testKafka } from '../helpers/kafka.js';
+import { makeBareRepo, WorkClone } from '../helpers/git.js';
 import { waitFor } from '../helpers/wait.js';
 import { deadPort, gitRun, makePrimary, minimalEnv, pullrep, repoRoot, topicEvents } from './publish-helpers.js';
 
@@ -77,15 +76,7 @@ describe('concurrent pushes while the broker flaps', () => {
     const list = await pullrep(['--config', primary.configFile, 'spool', 'list']);
     expect(list.stdout).toBe('spool is empty\n');
 
-    const kafka = createKafka({
-      brokers: [`127.0.0.1:${port}`],
-      clientId: randomName('flap-reader'),
-      connectionTimeoutMs: 3000,
-      requestTimeoutMs: 30000,
-      sasl: { mechanism: '', username: '', password: '' },
-      ssl: false,
-      logger: silentLogger(),
-    });
+    const kafka = testKafka([`127.0.0.1:${port}`]);
     const events = await topicEvents(kafka, primary.topic);
     for (const repo of repos) {
       const mine = events.filter((e) => e.key === repo).map((e) => e.event as RefsUpdatedEvent);

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { decodeEvent, type RefEvent } from '../../src/events/index.js';
-import type { Kafka } from '../../src/kafka/index.js';
+import type { Kafka } from 'kafkajs';
 import { cliPath, pullrep, repoRoot, run, type RunResult } from '../helpers/cli.js';
 import { gitEnv, makeBareRepo, randomName, tempDir } from '../helpers/git.js';
 import { createTopic, readTopic, testBrokers, testKafka } from '../helpers/kafka.js';

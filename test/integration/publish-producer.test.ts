@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedProducer } from '../../src/kafka/index.js';
 import { randomName } from '../helpers/git.js';
-import { createTopic, readTopic, testKafka } from '../helpers/kafka.js';
+import { createTopic, readTopic, testClient, testKafka } from '../helpers/kafka.js';
 
 describe('the bounded producer', () => {
   it('keeps every produce request under the broker limit when long keys add up (a spool of small events of one repository)', async () => {
@@ -11,7 +10,7 @@ describe('the bounded producer', () => {
     // 500 records whose values alone fit in one request, but whose 255-byte keys push the batch past 1 MiB.
     const key = `${'r'.repeat(250)}.git`.padEnd(255, 'x');
     const records = Array.from({ length: 500 }, (_, i) => ({ topic, key, value: `${i}:`.padEnd(1840, 'v') }));
-    const producer = new BoundedProducer({ kafka, topics: [topic], partitions: 1, replicationFactor: 1 });
+    const producer = testClient().boundedProducer({ topics: [topic], partitions: 1, replicationFactor: 1 });
     let acked = 0;
     try {
       await producer.send(records, Date.now() + 30_000, async (count) => {

@@ -3,19 +3,18 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cliPath } from '../helpers/cli.js';
-import { loadConfig, type Config } from '../../src/config/index.js';
+import type { Kafka, Producer } from 'kafkajs';
+import { compileOptions, loadConfig, type Config } from '../../src/config/index.js';
 import { encodeEvent, makeEvent, type RefEvent } from '../../src/events/index.js';
-import { createFetcher } from '../../src/fetch/index.js';
-import type { Fetcher } from '../../src/fetch/types.js';
-import { TransientFetchError } from '../../src/fetch/errors.js';
-import type { Kafka, Producer } from '../../src/kafka/index.js';
+import { TransientFetchError, type Fetcher } from '../../src/fetch/index.js';
 import { silentLogger } from '../../src/log/index.js';
-import { ReplicaService } from '../../src/replica/service.js';
+import { startReplica, type RunningReplica } from '../../src/replica/compose.js';
+import type { ReplicaService } from '../../src/replica/service.js';
 import { replicaTopics } from '../../src/replica/topics.js';
 import type { LadderTopics } from '../../src/retry/index.js';
 import { GitHttpServer } from '../helpers/git-server.js';
 import { makeBareRepo, randomName, readRefs, tempDir } from '../helpers/git.js';
-import { createTopic, testBrokers, testKafka } from '../helpers/kafka.js';
+import { createTopic, testBrokers, testClient, testKafka } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** bin/pullrep.js of this checkout (run `npm run build` first). */
@@ -87,7 +86,10 @@ export interface ReplicaFixture {
   newRepo(): Promise<{ name: string; primary: string; replica: string }>;
   produce(event: RefEvent | Buffer, key: string, partition?: number): Promise<void>;
   refsEvent(repo: string, refs: Record<string, string>): RefEvent;
-  startReplica(overrides?: Record<string, unknown>, syncDelayMs?: number | ((repo: string) => number)): Promise<{ service: ReplicaService; fetcher: RecordingFetcher }>;
+  startReplica(
+    overrides?: Record<string, unknown>,
+    syncDelayMs?: number | ((repo: string) => number),
+  ): Promise<{ service: ReplicaService; fetcher: RecordingFetcher; running: RunningReplica }>;
   converged(repo: { primary: string; replica: string }, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -131,7 +133,7 @@ export async function replicaFixture(options: { partitions?: number; overrides?:
     primaryRoot,
     replicaRoot,
     config,
-    topics: replicaTopics(config),
+    topics: replicaTopics(compileOptions(config).topics),
     kafka,
     configFile,
     env: { ...process.env, PULLREP_CONFIG: configFile },
@@ -150,12 +152,19 @@ export async function replicaFixture(options: { partitions?: number; overrides?:
     },
     async startReplica(overrides = {}, syncDelayMs = 0) {
       const c = Object.keys(overrides).length ? loadConfig({ overrides: { ...settings, ...overrides } }).config : config;
-      const fetcher = new RecordingFetcher(createFetcher({ config: c, logger: silentLogger() }), syncDelayMs);
-      const service = new ReplicaService({ config: c, kafka: testKafka(), fetcher, logger: silentLogger() });
+      let fetcher: RecordingFetcher | undefined;
+      const running = await startReplica({
+        options: compileOptions(c),
+        kafka: testClient(),
+        logger: silentLogger(),
+        env: process.env,
+        wrapFetcher: (engine) => (fetcher = new RecordingFetcher(engine, syncDelayMs)),
+      });
+      const { service } = running;
       services.push(service);
-      await service.start();
+      if (!fetcher) throw new Error('the replica was built without its fetcher');
       await waitFor(() => service.ready, { timeoutMs: 30_000, what: 'the replica to join its group' });
-      return { service, fetcher };
+      return { service, fetcher, running };
     },
     async converged(repo, timeoutMs = 30_000) {
       await waitFor(

@@ -65,11 +65,15 @@ describe('pullrep replica processes', () => {
     const metrics = await waitFor(
       async () => {
         const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        return /^pullrep_syncs_total\{result="ok",kind=""\} [1-9]/m.test(text) && text;
+        return /^pullrep_syncs_total\{result="ok"\} [1-9]/m.test(text) && text;
       },
       { what: 'a successful sync in the metrics' },
     );
     expect(metrics).toContain('pullrep_sync_duration_seconds_bucket');
+    // prom-client's process and Node.js metrics beside pullrep's.
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'process_open_fds']) {
+      expect(metrics).toContain(`# TYPE ${name} `);
+    }
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     replica.child.kill('SIGTERM');
     expect(await replica.exited).toBe(0);

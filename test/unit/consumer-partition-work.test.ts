@@ -3,7 +3,7 @@ import { silentLogger } from '../../src/log/index.js';
 import { PartitionPauser, type PartitionControl } from '../../src/consumer/pauser.js';
 import { PartitionWork, type BatchInput } from '../../src/consumer/partition-work.js';
 import type { BatchHooks } from '../../src/consumer/processor.js';
-import type { InRecord } from '../../src/consumer/records.js';
+import type { InRecord } from '../../src/retry/index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 function control() {

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { encodeEvent, makeEvent, type RefEvent } from '../../src/events/index.js';
-import { PermanentFetchError, TransientFetchError } from '../../src/fetch/errors.js';
-import type { Fetcher, SyncResult } from '../../src/fetch/types.js';
+import { Registry } from 'prom-client';
+import { PermanentFetchError, TransientFetchError, type Fetcher, type SyncResult } from '../../src/fetch/index.js';
+import type { CommitPoint } from '../../src/kafka/index.js';
 import { silentLogger } from '../../src/log/index.js';
-import { createReplicaMetrics } from '../../src/http/replica-metrics.js';
+import type { HandOff } from '../../src/consumer/handoff.js';
+import { createReplicaMetrics } from '../../src/consumer/metrics.js';
 import { BatchProcessor } from '../../src/consumer/processor.js';
-import type { CommitPoint, HandOff, InRecord, OutRecord } from '../../src/consumer/records.js';
+import type { InRecord, OutRecord } from '../../src/retry/index.js';
 import { HEADER, ladderTopics, type RetryPolicy } from '../../src/retry/index.js';
 
 const NOW = 1_700_000_000_000;
@@ -61,7 +63,7 @@ function setup(fetcher: Fetcher, handOff: HandOff) {
     applyDeletes: false,
     clock: { now: () => NOW, setTimer: () => 0, clearTimer: () => undefined },
     logger: silentLogger(),
-    metrics: createReplicaMetrics(() => 0),
+    metrics: createReplicaMetrics(new Registry(), () => 0),
     heartbeatMs: 1000,
     abort: new AbortController().signal,
   });

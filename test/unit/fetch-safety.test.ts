@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { baseConfigArgs, gitEnvironment } from '../../src/fetch/git-env.js';
-import { primaryUrl, replicaPath } from '../../src/fetch/paths.js';
+import { primaryUrl, repoPathUnder } from '../../src/fetch/paths.js';
 import { fetchArgs } from '../../src/fetch/fetch-args.js';
 import { PermanentFetchError } from '../../src/fetch/errors.js';
 import { scrub } from '../../src/fetch/scrub.js';
@@ -34,9 +34,9 @@ describe('git environment', () => {
 
 describe('paths and URLs', () => {
   it('keeps repositories under replica.root', () => {
-    expect(replicaPath('/srv/replica', 'group/app.git')).toBe('/srv/replica/group/app.git');
+    expect(repoPathUnder('/srv/replica', 'group/app.git', 'replica.root')).toBe('/srv/replica/group/app.git');
     for (const bad of ['../x.git', 'a/../../x', '/abs', '.pullrep-tmp/x']) {
-      expect(() => replicaPath('/srv/replica', bad)).toThrow(PermanentFetchError);
+      expect(() => repoPathUnder('/srv/replica', bad, 'replica.root')).toThrow(PermanentFetchError);
     }
   });
 

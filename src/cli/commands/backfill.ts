@@ -6,17 +6,16 @@ export function registerBackfill(program: Command, runtime: Runtime): void {
     .command('backfill')
     .description('publish a full-sync event for every repository under primary.root (bootstraps a new replica)')
     .action(async () => {
-      const ctx = makeContext(runtime, program.opts<GlobalOptions>());
-      const { config } = ctx.loaded;
-      if (!config.primary.root) throw new Error('primary.root is not set');
+      const ctx = makeContext(runtime, program.opts<GlobalOptions>(), { role: 'primary' });
+      const { publish } = ctx.options;
       const { backfill, openPublishing } = await import('../../publish/index.js');
       const { createProgress } = await import('../progress.js');
-      const publishing = openPublishing(config, ctx.logger);
+      const publishing = openPublishing({ options: publish, logger: ctx.logger, kafka: () => ctx.publishKafka() });
       try {
         const summary = await backfill({
-          root: config.primary.root,
-          origin: config.primary.name,
-          topic: config.topics.events,
+          root: publish.root,
+          origin: publish.origin,
+          topic: publish.topic,
           publishing,
           progress: (total) => createProgress({ stream: runtime.stderr, total, label: 'repositories' }),
         });

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { ROLE_KEYS, type Role } from '../../config/index.js';
 import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
 
 export function registerConfig(program: Command, runtime: Runtime): void {
@@ -13,8 +14,16 @@ export function registerConfig(program: Command, runtime: Runtime): void {
   config
     .command('check')
     .description('validate the configuration; exit 1 with the reasons when it is invalid')
-    .action(() => {
-      makeContext(runtime, program.opts<GlobalOptions>());
-      runtime.stdout.write('configuration is valid\n');
+    .addOption(new Option('--role <role>', 'also check what this role needs').choices(Object.keys(ROLE_KEYS)))
+    .addHelpText(
+      'after',
+      `
+--role primary needs ${ROLE_KEYS.primary.join(', ')}; --role replica needs ${ROLE_KEYS.replica.join(', ')}.
+A PULLREP_ variable that matches no key fails the check too (a typo is otherwise ignored).`,
+    )
+    .action((options: { role?: Role }) => {
+      const ctx = makeContext(runtime, program.opts<GlobalOptions>(), options.role ? { role: options.role } : {});
+      if (ctx.loaded.warnings.length) throw new Error(`configuration has ${ctx.loaded.warnings.length} problem(s); see the warnings above`);
+      runtime.stdout.write(`configuration is valid${options.role ? ` for the ${options.role} role` : ''}\n`);
     });
 }

@@ -1,22 +1,22 @@
 import type { Command } from 'commander';
+import type { KafkaClient, RecordSink } from '../../kafka/index.js';
 import { makeContext, type CommandContext, type GlobalOptions, type Runtime } from '../context.js';
 
 async function outstanding(ctx: CommandContext) {
   const { readOutstanding } = await import('../../failed/index.js');
   const { replicaTopics } = await import('../../replica/topics.js');
-  const topics = replicaTopics(ctx.loaded.config);
+  const topics = replicaTopics(ctx.options.topics);
   const kafka = ctx.kafka();
-  const entries = await readOutstanding(kafka, { topic: topics.failed, stages: ctx.loaded.config.retry.stages });
+  const entries = await readOutstanding(kafka, { topic: topics.failed, stages: ctx.options.topics.stages });
   return { entries, topics, kafka };
 }
 
-async function withProducer<T>(ctx: CommandContext, kafka: ReturnType<CommandContext['kafka']>, work: (p: import('../../kafka/index.js').Producer) => Promise<T>): Promise<T> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+async function withSink<T>(ctx: CommandContext, kafka: KafkaClient, work: (sink: RecordSink) => Promise<T>): Promise<T> {
+  const sink = await kafka.sink();
   try {
-    return await work(producer);
+    return await work(sink);
   } finally {
-    await producer.disconnect().catch((err: unknown) => ctx.logger.warn({ err }, 'producer disconnect failed'));
+    await sink.disconnect().catch((err: unknown) => ctx.logger.warn({ err }, 'producer disconnect failed'));
   }
 }
 
@@ -61,7 +61,6 @@ export function registerFailed(program: Command, runtime: Runtime): void {
       if (selectors !== 1) throw new Error('name failure ids, or --repo <repo>, or --all (exactly one of them)');
       const ctx = context();
       const { pick, replay } = await import('../../failed/index.js');
-      const { describeTopics } = await import('../../kafka/index.js');
       const { entries, topics, kafka } = await outstanding(ctx);
       const chosen = opts.all ? entries : opts.repo !== undefined ? entries.filter((e) => e.repo === opts.repo) : pick(entries, ids);
       for (const e of chosen) runtime.stdout.write(`${opts.dryRun ? 'would replay' : 'replaying'} ${e.id} ${e.repo ?? '(undecodable)'}\n`);
@@ -69,12 +68,11 @@ export function registerFailed(program: Command, runtime: Runtime): void {
         runtime.stdout.write(`${chosen.length} ${opts.dryRun ? 'would be replayed' : 'replayed'}\n`);
         return;
       }
-      const admin = kafka.admin();
-      await admin.connect();
-      const partitions = await describeTopics(admin, [topics.events]).finally(() => admin.disconnect());
-      await withProducer(ctx, kafka, (producer) =>
+      const admin = await kafka.admin();
+      const partitions = await admin.describeTopics([topics.events]).finally(() => admin.disconnect());
+      await withSink(ctx, kafka, (sink) =>
         replay(
-          { producer, topics, replica: ctx.loaded.config.replica.name, partitions: partitions.get(topics.events)?.partitions ?? 0, now: Date.now },
+          { sink, topics, replica: ctx.options.topics.replica, partitions: partitions.get(topics.events)?.partitions ?? 0, now: Date.now },
           chosen,
         ),
       );
@@ -90,7 +88,7 @@ export function registerFailed(program: Command, runtime: Runtime): void {
       const { pick, tombstone } = await import('../../failed/index.js');
       const { entries, topics, kafka } = await outstanding(ctx);
       const chosen = pick(entries, ids);
-      await withProducer(ctx, kafka, (producer) => tombstone(producer, topics.failed, chosen));
+      await withSink(ctx, kafka, (sink) => tombstone(sink, topics.failed, chosen));
       runtime.stdout.write(`${chosen.length} resolved\n`);
     });
 }

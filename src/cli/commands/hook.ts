@@ -28,7 +28,7 @@ by absolute path, and passes --config when it was given here.`,
       const configFile = program.opts<GlobalOptions>().config;
       const results = await installHooks(resolve(target), {
         type: options.type,
-        nodePath: process.execPath,
+        nodePath: runtime.execPath,
         cliPath,
         configFile: configFile ? resolve(configFile) : undefined,
       });

@@ -45,22 +45,23 @@ Reads "<old> <new> <ref>" lines. Exits 0 when the event was acknowledged by Kafk
       const input = await readStdin(runtime);
       if (options.echoStdin) await echo(runtime, input);
       if (hook === 'reference-transaction' && state !== 'committed') return;
-      const ctx = makeContext(runtime, program.opts<GlobalOptions>());
+      const ctx = makeContext(runtime, program.opts<GlobalOptions>(), { role: 'primary' });
       // Only what publishing needs: this runs on every push.
       const { runPublish } = await import('../../publish/run-publish.js');
       const outcome = await runPublish({
-        config: ctx.loaded.config,
+        options: ctx.options.publish,
+        kafka: () => ctx.publishKafka(),
         logger: ctx.logger,
         input,
         hook,
         repo: options.repo,
         gitDir: runtime.env.GIT_DIR,
-        cwd: process.cwd(),
+        cwd: runtime.cwd,
       });
       if (outcome && outcome.result.spooled > 0) {
         const { error } = outcome.result;
         const reason = oneLine(error?.message ?? 'no acknowledgement').slice(0, 200);
-        const why = error instanceof SpoolError ? 'the spool could not be drained' : `Kafka did not acknowledge within ${ctx.loaded.config.publish.timeoutMs} ms`;
+        const why = error instanceof SpoolError ? 'the spool could not be drained' : `Kafka did not acknowledge within ${ctx.options.publish.timeoutMs} ms`;
         runtime.stderr.write(
           `pullrep: warning: ${outcome.result.spooled} event(s) of ${outcome.repo} spooled, ${why} (${reason}); ` +
             `${outcome.result.waiting} waiting in ${outcome.spoolDir}, sent by the next publish or 'pullrep spool flush'\n`,

@@ -21,30 +21,26 @@ Example:
   PULLREP_PRIMARY_URL='https://git.example.com/{repo}' pullrep replica`,
     )
     .action(async () => {
-      const ctx = makeContext(runtime, program.opts<GlobalOptions>());
-      const { config } = ctx.loaded;
-      if (!config.replica.root) throw new Error('replica.root must be set (PULLREP_REPLICA_ROOT)');
-      if (!config.primary.url) throw new Error('primary.url must be set (PULLREP_PRIMARY_URL)');
-      const { ReplicaService } = await import('../../replica/service.js');
-      const { createFetcher } = await import('../../fetch/index.js');
-      const fetcher = createFetcher({ config, logger: ctx.logger, env: runtime.env });
+      const ctx = makeContext(runtime, program.opts<GlobalOptions>(), { role: 'replica' });
+      const { startReplica } = await import('../../replica/compose.js');
       let failure: unknown;
-      const stopped = new Promise<void>((resolve) => {
-        const service = new ReplicaService({
-          config,
-          kafka: ctx.kafka({ verbose: true }),
-          fetcher,
-          logger: ctx.logger,
-          onFailed: (err) => {
-            failure = err;
-            resolve();
-          },
-        });
-        runtime.onShutdown(() => service.close().then(resolve));
-        service.start().catch((err: unknown) => {
+      let done: () => void = () => undefined;
+      const stopped = new Promise<void>((resolve) => (done = resolve));
+      const starting = startReplica({
+        options: ctx.options,
+        kafka: ctx.kafka({ verbose: true }),
+        logger: ctx.logger,
+        env: runtime.env,
+        onFailed: (err) => {
           failure = err;
-          resolve();
-        });
+          done();
+        },
+      });
+      // A signal during start-up waits for it, then shuts down what it started.
+      runtime.onShutdown(() => starting.then(({ service }) => service.close(), () => undefined).then(done));
+      starting.catch((err: unknown) => {
+        failure = err;
+        done();
       });
       await stopped;
       if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));

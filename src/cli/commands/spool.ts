@@ -19,7 +19,7 @@ export function registerSpool(program: Command, runtime: Runtime): void {
     .action(async (options: { json?: boolean }) => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>());
       const { Spool, spoolDirOf } = await import('../../publish/index.js');
-      const items = await new Spool(spoolDirOf(ctx.loaded.config)).list();
+      const items = await new Spool(spoolDirOf(ctx.options.publish)).list();
       const now = Date.now();
       if (options.json) {
         const rows = items.map((i) => ({ ...i, spooledAt: i.spooledAt.toISOString(), ageMs: now - i.spooledAt.getTime() }));
@@ -43,7 +43,7 @@ export function registerSpool(program: Command, runtime: Runtime): void {
     .action(async () => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>());
       const { flushSpool, openPublishing } = await import('../../publish/index.js');
-      const publishing = openPublishing(ctx.loaded.config, ctx.logger);
+      const publishing = openPublishing({ options: ctx.options.publish, logger: ctx.logger, kafka: () => ctx.publishKafka() });
       try {
         const result = await flushSpool(publishing);
         for (const file of result.quarantined) runtime.stderr.write(`pullrep: warning: invalid spooled event moved aside: ${file}\n`);

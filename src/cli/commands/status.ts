@@ -9,7 +9,9 @@ export function registerStatus(program: Command, runtime: Runtime): void {
     .action(async (opts: { json?: boolean }) => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>());
       const { replicaStatus } = await import('../../replica/status.js');
-      const status = await replicaStatus(ctx.kafka(), ctx.loaded.config);
+      const { replicaTopics } = await import('../../replica/topics.js');
+      const { topics } = ctx.options;
+      const status = await replicaStatus(ctx.kafka(), { replica: topics.replica, topics: replicaTopics(topics), stages: topics.stages });
       if (opts.json) {
         runtime.stdout.write(JSON.stringify(status, null, 2) + '\n');
         return;

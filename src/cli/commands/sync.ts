@@ -26,9 +26,9 @@ Exits 1 when any repository failed (its reason is printed).`,
     )
     .action(async (repo: string | undefined, refs: string[], options: SyncCliOptions) => {
       if (options.all ? repo !== undefined : repo === undefined) throw new Error('give a repository name or --all (not both)');
-      const ctx = makeContext(runtime, program.opts<GlobalOptions>());
+      const ctx = makeContext(runtime, program.opts<GlobalOptions>(), { role: 'replica' });
       const { createFetcher } = await import('../../fetch/index.js');
-      const fetcher = createFetcher({ config: ctx.loaded.config, logger: ctx.logger, env: runtime.env, scheduleMaintenance: false });
+      const fetcher = createFetcher({ options: ctx.options.fetch, logger: ctx.logger, env: runtime.env });
       const names = repo === undefined ? await fetcher.listRepositories() : [repo];
       let failed = 0;
       await Promise.all(
@@ -57,9 +57,9 @@ Exits 1 when any repository failed (its reason is printed).`,
     .description('housekeeping of replica repositories: pack refs, roll up small packs (kept off the fetch path)')
     .argument('[repo]', 'one repository; default: every repository in replica.root')
     .action(async (repo: string | undefined) => {
-      const ctx = makeContext(runtime, program.opts<GlobalOptions>());
+      const ctx = makeContext(runtime, program.opts<GlobalOptions>(), { keys: ['replica.root'] });
       const { createFetcher } = await import('../../fetch/index.js');
-      const fetcher = createFetcher({ config: ctx.loaded.config, logger: ctx.logger, env: runtime.env, scheduleMaintenance: false });
+      const fetcher = createFetcher({ options: ctx.options.fetch, logger: ctx.logger, env: runtime.env });
       const names = repo === undefined ? await fetcher.listRepositories() : [repo];
       let failed = 0;
       for (const name of names) {

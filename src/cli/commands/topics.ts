@@ -9,10 +9,9 @@ export function registerTopics(program: Command, runtime: Runtime): void {
     .action(async () => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>());
       const { ensureTopics } = await import('../../replica/topics.js');
-      const admin = ctx.kafka().admin();
-      await admin.connect();
+      const admin = await ctx.kafka().admin();
       try {
-        const result = await ensureTopics(admin, ctx.loaded.config);
+        const result = await ensureTopics(admin, ctx.options.topics);
         for (const topic of result.created) runtime.stdout.write(`created ${topic}\n`);
         for (const warning of result.warnings) runtime.stderr.write(`warning: ${warning}\n`);
         runtime.stdout.write(`topics ready (${result.partitions} partitions per ladder topic)\n`);
@@ -27,13 +26,11 @@ export function registerTopics(program: Command, runtime: Runtime): void {
     .action(async (opts: { json?: boolean }) => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>());
       const { replicaTopics } = await import('../../replica/topics.js');
-      const { describeTopics } = await import('../../kafka/index.js');
-      const ladder = replicaTopics(ctx.loaded.config);
-      const names = [ladder.events, ...ladder.retry, ladder.failed];
-      const admin = ctx.kafka().admin();
-      await admin.connect();
+      const { allTopics } = await import('../../retry/index.js');
+      const names = allTopics(replicaTopics(ctx.options.topics));
+      const admin = await ctx.kafka().admin();
       try {
-        const states = await describeTopics(admin, names);
+        const states = await admin.describeTopics(names);
         const rows = names.map((topic) => ({ topic, partitions: states.get(topic)?.partitions ?? null }));
         if (opts.json) runtime.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         else for (const r of rows) runtime.stdout.write(`${r.topic}\t${r.partitions ?? 'missing'}\n`);

@@ -31,10 +31,11 @@ Examples:
     )
     .action(async (repos: string[], options: VerifyCliOptions) => {
       if (options.all ? repos.length > 0 : repos.length === 0) throw new Error('give repository names or --all (not both)');
-      const ctx = makeContext(runtime, program.opts<GlobalOptions>());
+      const localPrimary = options.localPrimary ?? false;
+      const needs = localPrimary ? { keys: ['replica.root', 'primary.root', ...(options.repair ? ['primary.url'] : [])] } : { role: 'replica' as const };
+      const ctx = makeContext(runtime, program.opts<GlobalOptions>(), needs);
       const { createVerifier, verifyMany, repairDiffering, isEqual } = await import('../../verify/index.js');
       const { createProgress } = await import('../progress.js');
-      const { config } = ctx.loaded;
       // On SIGINT/SIGTERM, stop the git processes (each runs in its own process group, so the
       // terminal's signal does not reach them). The handler never settles: the command then ends
       // with the aborted repositories' errors and exit status 1, not as a success.
@@ -44,15 +45,15 @@ Examples:
         return new Promise<void>(() => undefined);
       });
       const { signal } = stop;
-      const verifier = createVerifier({ config, logger: ctx.logger, env: runtime.env, localPrimary: options.localPrimary ?? false, signal });
+      const verifier = createVerifier({ options: ctx.options.verify, logger: ctx.logger, env: runtime.env, localPrimary, signal });
       const names = options.all ? await verifier.repositories() : repos;
       const progress = options.all ? createProgress({ stream: runtime.stderr, total: names.length, label: 'repositories verified' }) : undefined;
       const onEntry = (_entry: VerifyEntry, done: number) => progress?.update(done);
-      const batch = { verifier, signal, concurrency: config.replica.fetchConcurrency, onEntry };
+      const batch = { verifier, signal, concurrency: ctx.options.verify.concurrency, onEntry };
       let entries = await verifyMany(names, batch);
       if (options.repair && entries.some((e) => !isEqual(e))) {
         const { createFetcher } = await import('../../fetch/index.js');
-        const fetcher = createFetcher({ config, logger: ctx.logger, env: runtime.env, scheduleMaintenance: false });
+        const fetcher = createFetcher({ options: ctx.options.fetch, logger: ctx.logger, env: runtime.env });
         try {
           entries = await repairDiffering(entries, { ...batch, fetcher });
         } finally {

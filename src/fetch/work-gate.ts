@@ -12,11 +12,6 @@ export class WorkGate {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
   }
 
-  /** Number of tasks holding a global slot right now. */
-  get running(): number {
-    return this.active;
-  }
-
   async run<T>(key: string, task: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(key) ?? Promise.resolve();
     let release: () => void = () => undefined;

@@ -1,4 +1,3 @@
-import { FETCH_FLAGS } from './fetch-args.js';
 import type { GitRunner } from './git-runner.js';
 
 /** All refs of a local repository, refname → object id, read with git for-each-ref. */
@@ -10,29 +9,6 @@ export async function listRefs(git: GitRunner, gitDir: string): Promise<Map<stri
     if (space > 0) refs.set(line.slice(space + 1), line.slice(0, space));
   }
   return refs;
-}
-
-/** Fetches every ref of the primary and prunes the refs it no longer has. */
-export async function fetchEverything(git: GitRunner, gitDir: string, url: string): Promise<void> {
-  await git.run(
-    ['fetch', ...FETCH_FLAGS, '--prune', '--end-of-options', url, '+refs/*:refs/*'],
-    { gitDir, what: 'git fetch' },
-  );
-}
-
-/**
- * Points the replica's HEAD where the primary's points, when that branch exists on both.
- * (A whole-repository sync lists every ref anyway; ls-remote adds one small round trip.)
- */
-export async function followHead(git: GitRunner, gitDir: string, url: string, local: ReadonlyMap<string, string>): Promise<string | undefined> {
-  // Run inside the replica repository (whose config pullrep controls), never in the caller's directory.
-  const { stdout } = await git.run(['ls-remote', '--symref', '--end-of-options', url, 'HEAD'], { gitDir, what: 'git ls-remote' });
-  const target = /^ref: (refs\/\S+)\tHEAD$/m.exec(stdout)?.[1];
-  if (!target || !local.has(target)) return undefined;
-  const current = (await git.attempt(['symbolic-ref', '--quiet', 'HEAD'], { gitDir, what: 'git symbolic-ref' })).stdout.trim();
-  if (current === target) return undefined;
-  await git.run(['symbolic-ref', 'HEAD', target], { gitDir, what: 'git symbolic-ref' });
-  return target;
 }
 
 /** Splits the refs of two listings into changed/created, removed and unchanged. */
@@ -53,3 +29,8 @@ export function compareRefs(
   }
   return { fetched: fetched.sort(), deleted: deleted.sort(), upToDate: upToDate.sort() };
 }
+
+/** What a sync changed: refs fetched (created or moved), deleted, and already equal. */
+export type RefDiff = ReturnType<typeof compareRefs>;
+
+export const NO_CHANGE: RefDiff = { fetched: [], deleted: [], upToDate: [] };

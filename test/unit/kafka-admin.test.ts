@@ -1,25 +1,27 @@
+import type { Admin } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { createMissingTopics, type Admin } from '../../src/kafka/index.js';
+import { createMissingTopics } from '../../src/kafka/admin.js';
 
 function protocolError(type: string): Error {
   return Object.assign(new Error(type), { type });
 }
 
-/** An admin whose createTopics fails with `createError`; metadata answers from `metadata` in turn. */
+/** Just what createMissingTopics calls: createTopics fails with `createError`; metadata answers from `metadata` in turn. */
 function admin(createError: Error, metadata: Array<Error | number>) {
   let asked = 0;
-  const fake = {
+  const fake: Pick<Admin, 'listTopics' | 'createTopics' | 'fetchTopicMetadata'> = {
     listTopics: async () => [],
     createTopics: async () => {
       throw createError;
     },
-    fetchTopicMetadata: async ({ topics }: { topics: string[] }) => {
+    fetchTopicMetadata: async (request) => {
       const answer = metadata[Math.min(asked++, metadata.length - 1)];
       if (answer instanceof Error) throw answer;
-      return { topics: topics.map((name) => ({ name, partitions: [{ partitionId: 0, leader: answer ?? -1 }] })) };
+      const topics = request?.topics ?? [];
+      return { topics: topics.map((name) => ({ name, partitions: [{ partitionErrorCode: 0, partitionId: 0, leader: answer ?? -1, replicas: [], isr: [] }] })) };
     },
   };
-  return { admin: fake as unknown as Admin, asked: () => asked };
+  return { admin: fake as Admin, asked: () => asked };
 }
 
 describe('creating the ladder topics', () => {

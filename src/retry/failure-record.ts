@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { HEADER, writeRetryState, type FailReason, type RetryState } from '../retry/index.js';
-import type { InRecord, OutRecord } from '../consumer/records.js';
+import { HEADER, writeRetryState, type RetryState } from './headers.js';
+import type { FailReason } from './route.js';
+import type { InRecord, OutRecord } from './records.js';
 
 /**
  * The id of a failure: derived from the consumed record that failed for the last time, so a

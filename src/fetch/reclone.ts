@@ -1,11 +1,14 @@
 import { cloneInto } from './clone.js';
 import { FetchError } from './errors.js';
 import { readLocalRefs } from './local-refs.js';
+import { compareRefs, listRefs } from './refs.js';
 import { finish, type SyncContext } from './sync-context.js';
-import { compareRefs, listRefs } from './sync-repository.js';
 import type { SyncResult } from './types.js';
 
-/** Failure kinds that point at the replica's copy and count toward a re-clone. */
+/**
+ * Failure kinds that point at the replica's copy and count toward a re-clone. A throttling or
+ * unreachable primary never does: a fresh clone would only ask the same server for more.
+ */
 const RECLONE_KINDS = new Set(['corrupt', 'unknown']);
 
 /**
@@ -34,16 +37,8 @@ export class FailureCounter {
 }
 
 /** Values of the named refs, or of every ref when none are named. */
-async function snapshot(ctx: SyncContext, names: string[] | undefined): Promise<Map<string, string | undefined | null>> {
+export async function snapshot(ctx: SyncContext, names: string[] | undefined): Promise<Map<string, string | undefined | null>> {
   return names ? readLocalRefs(ctx.path, names) : listRefs(ctx.git, ctx.path);
-}
-
-/** A repository missing on the replica: clone it in a temporary directory, then move it in place. */
-export async function createReplica(ctx: SyncContext, root: string, names: string[] | undefined): Promise<SyncResult> {
-  await cloneInto(ctx.git, root, ctx.path, ctx.url, false);
-  const after = await snapshot(ctx, names);
-  ctx.log.info({ refs: after.size }, 'created the replica repository');
-  return finish(ctx, compareRefs(new Map(), after, names ?? after.keys()), { created: true });
 }
 
 /** Clones afresh and swaps the clone in; the old copy goes only once the new one is in place. */

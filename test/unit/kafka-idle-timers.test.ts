@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { patchRequestQueue, stopIdleRequestTimers } from '../../src/kafka/idle-timers.js';
+import { patchRequestQueue } from '../../src/kafka/idle-timers.js';
+import { installKafkaWorkarounds, kafkajsVersion, workaroundState, WORKAROUNDS_KAFKAJS_VERSION } from '../../src/kafka/workarounds.js';
 
 function queueClass() {
   const calls: string[] = [];
@@ -50,11 +51,17 @@ describe('stopping kafkajs idle timers', () => {
     expect(patchRequestQueue(undefined)).toMatch(/scheduleCheckPendingRequests/);
   });
 
-  it('patches the real kafkajs once and logs once', () => {
+  it('are written for the kafkajs version installed', () => {
+    // A kafkajs upgrade must come with a fresh look at both workarounds (see workarounds.ts).
+    expect(kafkajsVersion()).toBe(WORKAROUNDS_KAFKAJS_VERSION);
+  });
+
+  it('install into the real kafkajs once, and log once', () => {
     const log = logger();
-    stopIdleRequestTimers(log);
-    stopIdleRequestTimers(log);
+    expect(installKafkaWorkarounds(log)).toMatchObject({ idleTimers: true, producerTopics: true });
+    installKafkaWorkarounds(log);
     expect(log.lines).toHaveLength(1);
     expect(log.lines[0]).toMatch(/^debug .*stopped/);
+    expect(workaroundState()).toMatchObject({ idleTimers: true, producerTopics: true });
   });
 });

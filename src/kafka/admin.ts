@@ -1,23 +1,42 @@
 import type { Admin } from 'kafkajs';
+import type { KafkaAdmin, PartitionOffsets, TopicSpec, TopicState } from './types.js';
 
-export interface TopicSpec {
-  topic: string;
-  numPartitions: number;
-  replicationFactor?: number;
-  /** Topic-level configuration, e.g. { 'cleanup.policy': 'compact' }. */
-  config?: Record<string, string>;
+/** ConfigResourceTypes.TOPIC of the Kafka protocol. */
+const TOPIC_RESOURCE = 2;
+
+/** pullrep's admin operations over a connected kafkajs admin client. */
+export function adminOps(admin: Admin): KafkaAdmin {
+  return {
+    listTopics: () => admin.listTopics(),
+    describeTopics: (topics, existing) => describeTopics(admin, topics, existing),
+    createMissingTopics: (specs, existing) => createMissingTopics(admin, specs, existing),
+    async topicOffsets(topic): Promise<PartitionOffsets[]> {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high })).sort((a, b) => a.partition - b.partition);
+    },
+    async committedOffsets(groupId, topics) {
+      const result = new Map<string, Map<number, string>>();
+      if (topics.length === 0) return result;
+      for (const entry of await admin.fetchOffsets({ groupId, topics: [...topics] })) {
+        result.set(entry.topic, new Map(entry.partitions.map((p) => [p.partition, p.offset])));
+      }
+      return result;
+    },
+    async topicConfigs(topics, names) {
+      const result = new Map<string, Map<string, string>>();
+      if (topics.length === 0) return result;
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: [...names] })),
+      });
+      for (const r of resources) result.set(r.resourceName, new Map(r.configEntries.map((c) => [c.configName, c.configValue])));
+      return result;
+    },
+    disconnect: () => admin.disconnect(),
+  };
 }
 
-export interface TopicState {
-  topic: string;
-  partitions: number;
-}
-
-/**
- * Partition counts of the named topics that exist. `existing` is the cluster's topic list when
- * the caller has it already (it is kept up to date by createMissingTopics), saving a listing.
- */
-export async function describeTopics(admin: Admin, topics: string[], existing?: Set<string>): Promise<Map<string, TopicState>> {
+async function describeTopics(admin: Admin, topics: readonly string[], existing?: Set<string>): Promise<Map<string, TopicState>> {
   existing ??= new Set(await admin.listTopics());
   const wanted = topics.filter((t) => existing.has(t));
   const result = new Map<string, TopicState>();
@@ -27,8 +46,7 @@ export async function describeTopics(admin: Admin, topics: string[], existing?: 
   return result;
 }
 
-/** Creates the topics that are missing; returns the names it created (and adds them to `existing`). */
-export async function createMissingTopics(admin: Admin, specs: TopicSpec[], existing?: Set<string>): Promise<string[]> {
+export async function createMissingTopics(admin: Admin, specs: readonly TopicSpec[], existing?: Set<string>): Promise<string[]> {
   existing ??= new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length === 0) return [];

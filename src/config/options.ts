@@ -1,0 +1,191 @@
+import type { Config } from './schema.js';
+import { envName } from './schema.js';
+import { ConfigError } from './errors.js';
+
+/**
+ * Raw → defaulted → compiled: the schema gives the defaulted configuration; this module turns it
+ * into the options object each feature takes, in one place. Features never read `Config`.
+ */
+
+/** What a role cannot run without. */
+export const ROLE_KEYS = {
+  /** The hook, publish, backfill, spool and the primary's own commands. */
+  primary: ['primary.root'],
+  /** `pullrep replica`, sync and verify against the primary over the network. */
+  replica: ['replica.root', 'primary.url'],
+} as const;
+
+export type Role = keyof typeof ROLE_KEYS;
+
+/** Throws one ConfigError naming every key in `keys` that is empty: `replica.root must be set (PULLREP_REPLICA_ROOT)`. */
+export function requireKeys(config: Config, keys: readonly string[]): void {
+  const missing = keys.filter((key) => isEmpty(valueAt(config, key)));
+  if (missing.length) throw new ConfigError(missing.map((key) => `${key} must be set (${envName(key)})`).join('; '));
+}
+
+export function requireRole(config: Config, role: Role): void {
+  requireKeys(config, ROLE_KEYS[role]);
+}
+
+function valueAt(config: Config, key: string): unknown {
+  let node: unknown = config;
+  for (const part of key.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
+  return node;
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+}
+
+export type KafkaOptions = Config['kafka'];
+
+export interface PrimaryCredentials {
+  username: string;
+  password: string;
+  sshKeyFile: string;
+}
+
+/** The fetch engine (src/fetch). */
+export interface FetchOptions {
+  /** replica.root */
+  root: string;
+  /** primary.url, a template with {repo} */
+  primaryUrl: string;
+  credentials: PrimaryCredentials;
+  concurrency: number;
+  /** Time limit of one git process. */
+  gitTimeoutMs: number;
+  recloneAfterFailures: number;
+  missingRepoGraceMs: number;
+  /** Interval of scheduled housekeeping; 0 = none. */
+  maintenanceIntervalMs: number;
+}
+
+/** The retry policy of the ladder (src/retry). */
+export interface LadderOptions {
+  stages: number;
+  initialDelayMs: number;
+  multiplier: number;
+  maxDelayMs: number;
+  maxRetryPeriodMs: number;
+}
+
+/** The topics a replica uses and creates (src/replica/topics.ts). */
+export interface TopicOptions {
+  events: string;
+  replica: string;
+  stages: number;
+  partitions: number;
+  replicationFactor: number;
+  failedRetentionMs: number;
+}
+
+/** The replica's consumer (src/consumer). */
+export interface ConsumerOptions {
+  replica: string;
+  applyDeletes: boolean;
+  partitionsConsumedConcurrently: number;
+  sessionTimeoutMs: number;
+  transactions: boolean;
+  shutdownGraceMs: number;
+}
+
+/** The primary's publishing side (src/publish). */
+export interface PublishOptions {
+  /** primary.root; may be empty where a command does not need it. */
+  root: string;
+  /** The spool directory: publish.spoolDir, else <primary.root>/.pullrep-spool; empty when neither is set. */
+  spoolDir: string;
+  /** primary.name, carried in every event. */
+  origin: string;
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  timeoutMs: number;
+  maxEventBytes: number;
+}
+
+/** `pullrep verify` (src/verify). */
+export interface VerifyOptions {
+  primaryUrl: string;
+  primaryRoot: string;
+  replicaRoot: string;
+  credentials: PrimaryCredentials;
+  gitTimeoutMs: number;
+  concurrency: number;
+}
+
+export interface HttpOptions {
+  host: string;
+  /** 0 = no endpoint. */
+  port: number;
+}
+
+export interface Options {
+  kafka: KafkaOptions;
+  fetch: FetchOptions;
+  ladder: LadderOptions;
+  topics: TopicOptions;
+  consumer: ConsumerOptions;
+  publish: PublishOptions;
+  verify: VerifyOptions;
+  http: HttpOptions;
+}
+
+/** Name of the spool directory under primary.root; repository names never start with '.'. */
+export const DEFAULT_SPOOL_NAME = '.pullrep-spool';
+
+export function compileOptions(config: Config): Options {
+  const { primary, replica, retry, topics, publish } = config;
+  const credentials = { username: primary.username, password: primary.password, sshKeyFile: primary.sshKeyFile };
+  const spoolDir = publish.spoolDir || (primary.root ? `${primary.root.replace(/\/+$/, '')}/${DEFAULT_SPOOL_NAME}` : '');
+  return {
+    kafka: config.kafka,
+    fetch: {
+      root: replica.root,
+      primaryUrl: primary.url,
+      credentials,
+      concurrency: replica.fetchConcurrency,
+      gitTimeoutMs: replica.fetchTimeoutMs,
+      recloneAfterFailures: replica.recloneAfterFailures,
+      missingRepoGraceMs: replica.missingRepoGraceMs,
+      maintenanceIntervalMs: replica.maintenanceIntervalMs,
+    },
+    ladder: { ...retry },
+    topics: {
+      events: topics.events,
+      replica: replica.name,
+      stages: retry.stages,
+      partitions: topics.partitions,
+      replicationFactor: topics.replicationFactor,
+      failedRetentionMs: topics.failedRetentionMs,
+    },
+    consumer: {
+      replica: replica.name,
+      applyDeletes: replica.applyDeletes,
+      partitionsConsumedConcurrently: replica.partitionsConsumedConcurrently,
+      sessionTimeoutMs: replica.sessionTimeoutMs,
+      transactions: replica.transactions,
+      shutdownGraceMs: replica.shutdownGraceMs,
+    },
+    publish: {
+      root: primary.root,
+      spoolDir,
+      origin: primary.name,
+      topic: topics.events,
+      partitions: topics.partitions,
+      replicationFactor: topics.replicationFactor,
+      timeoutMs: publish.timeoutMs,
+      maxEventBytes: publish.maxEventBytes,
+    },
+    verify: {
+      primaryUrl: primary.url,
+      primaryRoot: primary.root,
+      replicaRoot: replica.root,
+      credentials,
+      gitTimeoutMs: replica.fetchTimeoutMs,
+      concurrency: replica.fetchConcurrency,
+    },
+    http: { ...config.http },
+  };
+}

@@ -1,0 +1,46 @@
+import type { Consumer, Kafka } from 'kafkajs';
+import type { BatchSource, BatchSourceOptions, ConsumedMessage } from './types.js';
+
+/** A group consumer as pullrep's BatchSource: manual commits, batches handed over whole. */
+export function batchSource(kafka: Kafka, options: BatchSourceOptions): BatchSource {
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: options.sessionTimeoutMs,
+    heartbeatInterval: options.heartbeatIntervalMs,
+    rebalanceTimeout: options.rebalanceTimeoutMs,
+    maxWaitTimeInMs: options.maxWaitTimeMs,
+    readUncommitted: false,
+  });
+  return {
+    onJoin(listener) {
+      consumer.on(consumer.events.GROUP_JOIN, (event) => listener(event.payload.memberAssignment));
+    },
+    onCrash(listener) {
+      consumer.on(consumer.events.CRASH, (event) => listener(event.payload.error, event.payload.restart));
+    },
+    async start(topics, handler, { concurrency }) {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: concurrency,
+        eachBatch: ({ batch, heartbeat }) =>
+          handler({
+            batch: { topic: batch.topic, partition: batch.partition, messages: batch.messages.map(toConsumed) },
+            heartbeat,
+          }),
+      });
+    },
+    pause: (topics) => consumer.pause(topics),
+    resume: (topics) => consumer.resume(topics),
+    pauseTopics: (topics) => consumer.pause(topics.map((topic) => ({ topic }))),
+    seek: (position) => consumer.seek(position),
+    commit: (point) => consumer.commitOffsets([point]),
+    disconnect: () => consumer.disconnect(),
+  };
+}
+
+export function toConsumed(m: { offset: string; key: Buffer | null; value: Buffer | null; timestamp: string; headers?: ConsumedMessage['headers'] }): ConsumedMessage {
+  return { offset: m.offset, key: m.key ?? null, value: m.value ?? null, timestamp: m.timestamp, headers: m.headers };
+}

@@ -1,0 +1,150 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Options } from '../config/index.js';
+import { systemClock, type Clock } from '../consumer/clock.js';
+import { produceThenCommit, transactionalHandOff, type HandOff } from '../consumer/handoff.js';
+import { createReplicaMetrics, type ReplicaMetrics } from '../consumer/metrics.js';
+import { PartitionPauser } from '../consumer/pauser.js';
+import { PartitionWork } from '../consumer/partition-work.js';
+import { BatchProcessor } from '../consumer/processor.js';
+import { ReplicaConsumer } from '../consumer/replica-consumer.js';
+import { createFetcher, scheduleMaintenance, type Fetcher, type ReplicaFetcher } from '../fetch/index.js';
+import { createMetricsRegistry, type Registry } from '../http/metrics-registry.js';
+import { startHttpEndpoint, type HttpEndpoint } from '../http/server.js';
+import type { KafkaClient } from '../kafka/index.js';
+import type { Logger } from '../log/index.js';
+import { consumedTopics, ladderDelays } from '../retry/index.js';
+import { claimMemberSlot, processAlive, type MemberSlot } from './member-slot.js';
+import { ReplicaService } from './service.js';
+import { ensureTopics } from './topics.js';
+
+/**
+ * The replica's composition root: the one place that builds every part of `pullrep replica`
+ * (Kafka source and sink, fetcher, metrics, clock, hand-off, partition work, HTTP endpoint,
+ * housekeeping) and hands each its collaborators. Nothing below it constructs a collaborator.
+ */
+export interface ReplicaSetup {
+  options: Options;
+  kafka: KafkaClient;
+  logger: Logger;
+  /** The environment git inherits (PATH, HOME, proxies); the CLI entry passes the process's. */
+  env: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Wraps the fetch engine built from options.fetch (tests record or slow its calls). */
+  wrapFetcher?: (fetcher: ReplicaFetcher) => Fetcher;
+  /** Called once when the replica fails on its own (the consumer crashed for good). */
+  onFailed?: (err: unknown) => void;
+  /** This host's name, for the member identity; os.hostname() by default. */
+  host?: string;
+}
+
+/**
+ * Longest a fetch waits on the broker for new records; idle cost is one fetch request per broker
+ * per period (see docs/retry.md for the measurements).
+ */
+const FETCH_MAX_WAIT_MS = 100;
+
+/**
+ * How long before its due time a held partition resumes. The client fetches a resumed partition
+ * only once the fetch in flight returns (up to FETCH_MAX_WAIT_MS, or a pause of that length when
+ * every partition was paused), plus a round trip; the records then wait in memory for the rest.
+ */
+const RESUME_LEAD_MS = FETCH_MAX_WAIT_MS + 50;
+
+/** A running replica and what tests and the CLI look at. */
+export interface RunningReplica {
+  service: ReplicaService;
+  metrics: ReplicaMetrics;
+  registry: Registry;
+  http: HttpEndpoint | undefined;
+}
+
+/** Ensures the topics, builds every part, starts consuming. On failure, whatever was started is closed. */
+export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica> {
+  const { options, kafka, logger } = setup;
+  const clock = setup.clock ?? systemClock;
+  const { consumer: consumerOptions } = options;
+  const admin = await kafka.admin();
+  const ensured = await ensureTopics(admin, options.topics).finally(() => admin.disconnect());
+  if (ensured.created.length) logger.info({ created: ensured.created }, 'created topics');
+  for (const warning of ensured.warnings) logger.warn(warning);
+  const topics = ensured.topics;
+
+  const engine = createFetcher({ options: options.fetch, logger, env: setup.env, clock: () => clock.now() });
+  const fetcher = setup.wrapFetcher ? setup.wrapFetcher(engine) : engine;
+  const registry = createMetricsRegistry();
+  const source = kafka.batchSource({
+    groupId: consumerOptions.replica,
+    sessionTimeoutMs: consumerOptions.sessionTimeoutMs,
+    heartbeatIntervalMs: Math.max(100, Math.floor(consumerOptions.sessionTimeoutMs / 10)),
+    rebalanceTimeoutMs: Math.max(60_000, consumerOptions.sessionTimeoutMs * 2),
+    maxWaitTimeMs: FETCH_MAX_WAIT_MS,
+  });
+  const pauser = new PartitionPauser({ control: source, clock, leadMs: RESUME_LEAD_MS });
+  const metrics = createReplicaMetrics(registry, () => pauser.size);
+
+  let slot: MemberSlot | undefined;
+  let handOff: HandOff | undefined;
+  let http: HttpEndpoint | undefined;
+  let service: ReplicaService | undefined;
+  try {
+    if (consumerOptions.transactions) {
+      const host = setup.host ?? hostname();
+      slot = await claimMemberSlot({ dir: join(options.fetch.root, '.pullrep-members', consumerOptions.replica), host, pid: process.pid, isAlive: processAlive });
+      const transactionalId = `pullrep-${consumerOptions.replica}-${host.replace(/[^A-Za-z0-9._-]/g, '_')}-${slot.slot}`;
+      handOff = transactionalHandOff({ sink: await kafka.transactionalSink(transactionalId), groupId: consumerOptions.replica });
+      logger.info({ transactionalId }, 'transactional hand-off');
+    } else {
+      handOff = produceThenCommit({ sink: await kafka.sink(), committer: source });
+    }
+    const stopSyncs = new AbortController();
+    const processor = new BatchProcessor({
+      fetcher,
+      handOff,
+      policy: options.ladder,
+      topics,
+      replica: consumerOptions.replica,
+      applyDeletes: consumerOptions.applyDeletes,
+      clock,
+      logger,
+      metrics,
+      heartbeatMs: Math.max(100, Math.floor(consumerOptions.sessionTimeoutMs / 3)),
+      abort: stopSyncs.signal,
+    });
+    const work = new PartitionWork({ consumer: source, processor, pauser, clock, logger, limit: consumerOptions.partitionsConsumedConcurrently });
+    const consumer = new ReplicaConsumer({
+      source,
+      work,
+      pauser,
+      handOff,
+      stopSyncs,
+      topics: consumedTopics(topics),
+      concurrency: consumerOptions.partitionsConsumedConcurrently,
+      logger,
+      onFatal: (err) => service?.fail(err, setup.onFailed),
+    });
+    if (options.http.port !== 0) {
+      http = await startHttpEndpoint({ ...options.http, logger, metrics: () => registry.metrics(), ready: () => service?.ready ?? false });
+    }
+    const maintenance =
+      options.fetch.maintenanceIntervalMs > 0
+        ? scheduleMaintenance({
+            intervalMs: options.fetch.maintenanceIntervalMs,
+            logger,
+            listRepositories: () => engine.listRepositories(),
+            maintain: (repo, o) => engine.maintain(repo, o),
+          })
+        : undefined;
+    const heldSlot = slot;
+    service = new ReplicaService({ consumer, fetcher, logger, shutdownGraceMs: consumerOptions.shutdownGraceMs, http, maintenance, release: heldSlot ? () => heldSlot.release() : undefined });
+  } catch (err) {
+    await handOff?.close().catch(() => undefined);
+    await http?.close().catch(() => undefined);
+    await slot?.release().catch(() => undefined);
+    await fetcher.close().catch(() => undefined);
+    throw err;
+  }
+  await service.start();
+  logger.info({ replica: consumerOptions.replica, topics, delaysMs: ladderDelays(options.ladder) }, 'replica running');
+  return { service, metrics, registry, http };
+}

@@ -1,0 +1,23 @@
+import type { RawHeaders } from './headers.js';
+
+/** A consumed record, as the ladder sees it (free of the Kafka client's types). */
+export interface InRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Append time on retry topics (LogAppendTime), ms since the epoch. */
+  timestamp: number;
+  headers: RawHeaders;
+}
+
+/** A record the ladder produces: a hand-off to a retry stage or the failed topic. */
+export interface OutRecord {
+  topic: string;
+  /** Explicit on retry topics (an event keeps its partition); left to the key on the failed topic. */
+  partition?: number;
+  key: string | Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
