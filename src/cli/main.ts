@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
-import { oneLine } from './text.js';
+import { oneLine } from '../text/index.js';
 import type { Runtime } from './context.js';
 
 /**

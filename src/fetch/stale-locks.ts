@@ -3,8 +3,9 @@ import { join } from 'node:path';
 
 /**
  * Removes `*.lock` files older than `olderThanMs` that a killed git process left behind. Only
- * called on a repository this process holds exclusively (its per-repository turn), so a lock
- * that old cannot belong to a git process of ours that is still running. Looks at the places
+ * called in the repository's turn, so no other sync of this process runs there; another process
+ * (an operator's git, a second replica process on the same root) is not excluded, which is why
+ * only locks far older than any git operation takes are removed. Looks at the places
  * git locks during fetch and ref updates: the top level (packed-refs.lock, config.lock,
  * shallow.lock, index.lock), refs/ (loose ref locks) and objects/pack (none usually).
  */

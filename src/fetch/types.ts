@@ -27,7 +27,7 @@ export interface SyncResult {
   fetched: string[];
   /** Refs the replica removed because the primary no longer has them. */
   deleted: string[];
-  /** Refs that were already equal; nothing was spawned for them. */
+  /** Refs that were already equal (those that matched the event's hint were not even fetched). */
   upToDate: string[];
   /** The replica repository did not exist and was created (bare). */
   created: boolean;

@@ -47,6 +47,44 @@ describe('pullrep CLI', () => {
     expect(missing.stderr).toMatch(/configuration file not found/);
   });
 
+  it('config check --role checks what the role needs, naming each missing key once', async () => {
+    const replica = await pullrep(['config', 'check', '--role', 'replica']);
+    expect(replica.code).toBe(1);
+    expect(replica.stderr.trim()).toBe('pullrep: replica.root must be set (PULLREP_REPLICA_ROOT); primary.url must be set (PULLREP_PRIMARY_URL)');
+    const primary = await pullrep(['config', 'check', '--role', 'primary']);
+    expect(primary.stderr.trim()).toBe('pullrep: primary.root must be set (PULLREP_PRIMARY_ROOT)');
+    const ok = await pullrep(['config', 'check', '--role', 'replica'], { PULLREP_REPLICA_ROOT: '/srv/r', PULLREP_PRIMARY_URL: 'https://git.example.com/{repo}' });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe('configuration is valid for the replica role\n');
+  });
+
+  it('reports a PULLREP_ variable that matches no key, with the nearest one; config check fails on it', async () => {
+    const out = await pullrep(['config', 'check'], { PULLREP_RETRY_MAX_DELAY: '1000', PULLREP_KAFKA_PORT: '9092' });
+    expect(out.stderr).toContain("pullrep: warning: environment variable PULLREP_RETRY_MAX_DELAY is not a configuration key; did you mean 'PULLREP_RETRY_MAX_DELAY_MS'?");
+    // PULLREP_KAFKA_PORT belongs to the local broker script, not to a key: not reported.
+    expect(out.stderr).not.toContain('PULLREP_KAFKA_PORT');
+    expect(out.code).toBe(1);
+    const print = await pullrep(['config', 'print'], { PULLREP_RETRY_MAX_DELAY: '1000' });
+    expect(print.code).toBe(0);
+    expect(print.stderr).toContain('did you mean');
+  });
+
+  it('refuses an unknown key in a configuration file, with the nearest one', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const { tempDir } = await import('../helpers/git.js');
+    const file = join(await tempDir(), 'pullrep.json');
+    await writeFile(file, JSON.stringify({ retry: { maxDelay: 1000 } }));
+    const out = await pullrep(['--config', file, 'config', 'check']);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/'retry\.maxDelay' is not a configuration key; did you mean 'retry\.maxDelayMs'\?/);
+  });
+
+  it('verify --local-primary without primary.root fails once, before any repository', async () => {
+    const out = await pullrep(['verify', '--local-primary', 'a.git', 'b.git'], { PULLREP_REPLICA_ROOT: '/nonexistent' });
+    expect(out.code).toBe(1);
+    expect(out.stderr.trim()).toBe('pullrep: primary.root must be set (PULLREP_PRIMARY_ROOT)');
+  });
+
   it('rejects an unknown command with a non-zero status', async () => {
     const out = await pullrep(['no-such-command']);
     expect(out.code).not.toBe(0);

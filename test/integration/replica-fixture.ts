@@ -7,6 +7,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { compileOptions, loadConfig, type Config } from '../../src/config/index.js';
 import { encodeEvent, makeEvent, type RefEvent } from '../../src/events/index.js';
 import { TransientFetchError, type Fetcher } from '../../src/fetch/index.js';
+import type { KafkaClient } from '../../src/kafka/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { startReplica, type RunningReplica } from '../../src/replica/compose.js';
 import type { ReplicaService } from '../../src/replica/service.js';
@@ -89,6 +90,8 @@ export interface ReplicaFixture {
   startReplica(
     overrides?: Record<string, unknown>,
     syncDelayMs?: number | ((repo: string) => number),
+    /** The Kafka client the replica uses (a wrapper that watches its calls); pullrep's client of the test broker by default. */
+    kafka?: KafkaClient,
   ): Promise<{ service: ReplicaService; fetcher: RecordingFetcher; running: RunningReplica }>;
   converged(repo: { primary: string; replica: string }, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -150,12 +153,12 @@ export async function replicaFixture(options: { partitions?: number; overrides?:
       const zero = '0'.repeat(40);
       return makeEvent<RefEvent>({ kind: 'refs-updated', repo, origin: 'primary', refs: Object.entries(refs).map(([ref, n]) => ({ ref, old: zero, new: n })) } as never);
     },
-    async startReplica(overrides = {}, syncDelayMs = 0) {
+    async startReplica(overrides = {}, syncDelayMs = 0, kafka = testClient()) {
       const c = Object.keys(overrides).length ? loadConfig({ overrides: { ...settings, ...overrides } }).config : config;
       let fetcher: RecordingFetcher | undefined;
       const running = await startReplica({
         options: compileOptions(c),
-        kafka: testClient(),
+        kafka,
         logger: silentLogger(),
         env: process.env,
         wrapFetcher: (engine) => (fetcher = new RecordingFetcher(engine, syncDelayMs)),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, envName, loadConfig } from '../../src/config/index.js';
+import { compileOptions, ConfigError, envName, loadConfig, requireKeys } from '../../src/config/index.js';
 
 describe('configuration', () => {
   it('has defaults an operator can run with', () => {
@@ -55,5 +55,31 @@ describe('configuration', () => {
 
   it('rejects unknown keys in a file and a missing file', () => {
     expect(() => loadConfig({ file: '/nonexistent/pullrep.json' })).toThrow(/configuration file not found/);
+  });
+
+  it('names the nearest key for an unknown one, and keeps other PULLREP_ variables of the scripts quiet', () => {
+    const { warnings } = loadConfig({ env: { PULLREP_REPLICA_ROTO: '/srv', PULLREP_CONFIG: 'x.json', PULLREP_KAFKA_NODES: '3', PULLREP_ZZZZZZZZZZZZZZZZ: '1' } });
+    expect(warnings).toEqual([
+      "environment variable PULLREP_REPLICA_ROTO is not a configuration key; did you mean 'PULLREP_REPLICA_ROOT'?",
+      'environment variable PULLREP_ZZZZZZZZZZZZZZZZ is not a configuration key',
+    ]);
+    expect(() => loadConfig({ overrides: { 'replica.rot': '/srv' } })).toThrow(/'replica\.rot' is not a configuration key; did you mean 'replica\.root'\?/);
+  });
+
+  it('requires keys with one message naming each key and its variable', () => {
+    const { config } = loadConfig({ env: {} });
+    expect(() => requireKeys(config, ['replica.root', 'primary.url'])).toThrow(
+      'replica.root must be set (PULLREP_REPLICA_ROOT); primary.url must be set (PULLREP_PRIMARY_URL)',
+    );
+    expect(() => requireKeys(config, ['kafka.brokers'])).not.toThrow();
+  });
+
+  it('compiles each feature its options: durations in ms, the spool under primary.root unless set', () => {
+    const options = compileOptions(loadConfig({ env: { PULLREP_PRIMARY_ROOT: '/srv/git/', PULLREP_REPLICA_FETCH_TIMEOUT_MS: '5000' } }).config);
+    expect(options.publish.spoolDir).toBe('/srv/git/.pullrep-spool');
+    expect(options.fetch.gitTimeoutMs).toBe(5000);
+    expect(options.verify.gitTimeoutMs).toBe(5000);
+    expect(compileOptions(loadConfig({ env: { PULLREP_PUBLISH_SPOOL_DIR: '/var/spool/pullrep' } }).config).publish.spoolDir).toBe('/var/spool/pullrep');
+    expect(compileOptions(loadConfig({ env: {} }).config).publish.spoolDir).toBe('');
   });
 });

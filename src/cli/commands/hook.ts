@@ -2,7 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import type { GlobalOptions, Runtime } from '../context.js';
-import { oneLine } from '../text.js';
+import { oneLine } from '../../text/index.js';
 
 /** bin/pullrep.js of this installation, found from src/ and dist/ alike. */
 const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'pullrep.js');

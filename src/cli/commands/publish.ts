@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { SpoolError } from '../../publish/errors.js';
 import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
-import { oneLine } from '../text.js';
+import { oneLine } from '../../text/index.js';
 
 const STATES = ['prepared', 'committed', 'aborted'];
 

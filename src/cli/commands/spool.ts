@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
-import { oneLine } from '../text.js';
+import { oneLine, renderTable, type Column } from '../../text/index.js';
 
 function age(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -30,11 +30,9 @@ export function registerSpool(program: Command, runtime: Runtime): void {
         runtime.stdout.write('spool is empty\n');
         return;
       }
-      runtime.stdout.write(`${'AGE'.padEnd(6)} ${'REFS'.padStart(6)} ${'KIND'.padEnd(12)} REPOSITORY\n`);
-      for (const i of items) {
-        const what = i.problem ? `INVALID ${i.name}: ${oneLine(i.problem)}` : i.repo;
-        runtime.stdout.write(`${age(now - i.spooledAt.getTime()).padEnd(6)} ${String(i.refs).padStart(6)} ${i.kind.padEnd(12)} ${what}\n`);
-      }
+      const columns: Column[] = [{ header: 'AGE' }, { header: 'REFS', align: 'right' }, { header: 'KIND' }, { header: 'REPOSITORY' }];
+      const rows = items.map((i) => [age(now - i.spooledAt.getTime()), String(i.refs), i.kind, i.problem ? `INVALID ${i.name}: ${oneLine(i.problem)}` : i.repo]);
+      runtime.stdout.write(renderTable(columns, rows));
       runtime.stdout.write(`${items.length} event(s) waiting\n`);
     });
   spool

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
 import type { VerifyEntry } from '../../verify/index.js';
+import { hasUnprintable, renderTable } from '../../text/index.js';
 
 interface VerifyCliOptions {
   all?: boolean;
@@ -74,8 +75,7 @@ Examples:
 
 /** A name as typed on the command line may hold control characters; show those quoted. */
 function shown(repo: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /[\x00-\x1f\x7f]/.test(repo) ? JSON.stringify(repo) : repo;
+  return hasUnprintable(repo) ? JSON.stringify(repo) : repo;
 }
 
 function status(e: VerifyEntry): string {
@@ -89,8 +89,6 @@ function status(e: VerifyEntry): string {
 }
 
 function table(entries: readonly VerifyEntry[]): string {
-  const rows = [['REPOSITORY', 'STATUS', 'PRIMARY', 'REPLICA'], ...entries.map((e) => [shown(e.repo), status(e), e.primary ?? '-', e.replica ?? '-'])];
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd() + '\n').join('');
+  const columns = [{ header: 'REPOSITORY' }, { header: 'STATUS' }, { header: 'PRIMARY' }, { header: 'REPLICA' }];
+  return renderTable(columns, entries.map((e) => [shown(e.repo), status(e), e.primary ?? '-', e.replica ?? '-']));
 }
-
