@@ -60,7 +60,7 @@ export class BatchProcessor {
     for (const record of records) {
       const state = stage === 0 ? undefined : this.readState(record, stage, now);
       if (stage > 0) {
-        const dueAt = dueTime({ stage, appendTime: record.timestamp, now, headerDueAt: state?.dueAt }, this.deps.policy);
+        const dueAt = dueTime({ stage, appendTime: record.timestamp, now, headerDueAt: state?.dueAt, notBefore: state?.notBefore }, this.deps.policy);
         if (dueAt > now) {
           waiting = { offset: record.offset, dueAt };
           break;

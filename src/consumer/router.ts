@@ -46,10 +46,11 @@ export function routeFailure(f: Failed, stage: number, deps: RouteDeps): Routed 
     errorMessage: f.failure.message,
     replica: deps.replica,
     origin: { topic: record.topic, partition: record.partition, offset: record.offset },
+    retryAfterMs: f.failure.retryAfterMs,
   });
   const hop = f.undecodable
     ? ({ to: 'failed', reason: 'undecodable' } as const)
-    : nextHop({ stage, retriable: f.failure.retriable, firstFailureAt: state.firstFailureAt, now: deps.now }, deps.policy);
+    : nextHop({ stage, retriable: f.failure.retriable, firstFailureAt: state.firstFailureAt, now: deps.now, retryAfterMs: f.failure.retryAfterMs }, deps.policy);
   const log = { repo: f.repo, topic: record.topic, partition: record.partition, offset: record.offset, stage, attempt: state.attempt };
   const target = hop.to === 'retry' ? deps.topics.retry[hop.stage - 1] : undefined;
   if (hop.to === 'retry' && target !== undefined) {

@@ -1,5 +1,4 @@
-import { FetchError } from '../fetch/errors.js';
-import type { Fetcher, SyncOptions } from '../fetch/types.js';
+import { FetchError, type Fetcher, type SyncOptions } from '../fetch/index.js';
 import type { RepoWork } from './coalesce.js';
 
 /** What a failed sync tells the ladder. */
@@ -10,6 +9,8 @@ export interface SyncFailure {
   /** FetchError kind, or 'unknown'. */
   kind: string;
   message: string;
+  /** The primary's Retry-After, when it sent one (ms). */
+  retryAfterMs?: number | undefined;
 }
 
 /** Runs the one sync a repository's records coalesced into. */
@@ -33,7 +34,7 @@ export async function runSync(fetcher: Fetcher, work: RepoWork, signal: AbortSig
 
 /** Classifies by type and field, never by message text. Anything unknown is transient. */
 export function describeFailure(err: unknown): SyncFailure {
-  if (err instanceof FetchError) return { retriable: err.retriable, errorClass: err.name, kind: err.kind, message: err.message };
+  if (err instanceof FetchError) return { retriable: err.retriable, errorClass: err.name, kind: err.kind, message: err.message, retryAfterMs: err.retryAfterMs };
   const e = err as { name?: unknown; message?: unknown; retriable?: unknown } | null;
   const errorClass = typeof e?.name === 'string' && e.name ? e.name : 'Error';
   const message = typeof e?.message === 'string' ? e.message : String(err);

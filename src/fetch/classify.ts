@@ -47,11 +47,23 @@ export interface ClassifyContext {
   now: number;
 }
 
+/**
+ * A throttling primary: HTTP 429 (Too Many Requests), or 503 with a Retry-After (a server that
+ * says when to come back is shedding load, not broken). From the statuses git's HTTP trace saw,
+ * else from git's message.
+ */
+function throttled(outcome: GitOutcome): boolean {
+  const last = outcome.httpStatuses?.at(-1);
+  if (last === 429 || (last === 503 && outcome.retryAfterMs !== undefined)) return true;
+  return /returned error: 429\b|HTTP 429\b|Too Many Requests/i.test(outcome.stderr);
+}
+
 /** The kind of a failed git process; 'unknown' when no rule matches. */
 export function kindOf(outcome: GitOutcome): FetchErrorKind {
   if (outcome.aborted) return 'aborted';
   if (outcome.timedOut) return 'timeout';
   if (outcome.spawnError) return 'unknown';
+  if (throttled(outcome)) return 'throttled';
   for (const rule of RULES) if (rule.pattern.test(outcome.stderr)) return rule.kind;
   return 'unknown';
 }
@@ -61,7 +73,9 @@ export function classify(outcome: GitOutcome, context: ClassifyContext): FetchEr
   const message = `${context.what} failed (${kind}): ${describe(outcome, context.secrets)}`;
   const permanent =
     PERMANENT.has(kind) || (kind === 'not-found' && !withinGrace(context.publishedAt, context.missingRepoGraceMs, context.now));
-  return permanent ? new PermanentFetchError(message, kind) : new TransientFetchError(message, kind);
+  if (permanent) return new PermanentFetchError(message, kind);
+  const retryAfterMs = kind === 'throttled' || kind === 'server' ? outcome.retryAfterMs : undefined;
+  return new TransientFetchError(message, kind, { retryAfterMs });
 }
 
 /** "Not found" stays transient for a while after the event: creation and replication race. */

@@ -170,6 +170,7 @@ class Engine implements ReplicaFetcher {
         missingRepoGraceMs: this.deps.options.missingRepoGraceMs,
         now: this.now,
         logger: log,
+        traceHttp: /^https?:/i.test(this.deps.options.primaryUrl),
       });
       try {
         return await work({ repo, path, url, git, log, started, now: this.now });

@@ -15,6 +15,10 @@ export interface GitOutcome {
   truncated?: boolean;
   /** git could not be started at all (e.g. not installed); the spawn error's message. */
   spawnError?: string;
+  /** With traceHttp: the HTTP statuses the server answered, in order. */
+  httpStatuses?: number[];
+  /** With traceHttp: the last Retry-After the server sent, in ms from when it was read. */
+  retryAfterMs?: number;
 }
 
 export interface GitRunOptions {
@@ -34,7 +38,16 @@ export interface GitRunOptions {
    * (`stdout` of the outcome stays empty): a listing of any size in bounded memory.
    */
   onLine?: (line: string) => void;
+  /**
+   * Reads the response headers of git's HTTP requests (GIT_TRACE_CURL on a pipe of its own, no
+   * data, Authorization redacted by git) for the status and Retry-After of a throttling server.
+   * Only those two are kept.
+   */
+  traceHttp?: boolean;
 }
+
+/** The pipe (file descriptor) git writes its HTTP trace to. */
+const TRACE_FD = 3;
 
 /** Where git runs unless told otherwise: no repository's configuration applies there. */
 const NEUTRAL_CWD = '/';
@@ -57,7 +70,11 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitOutco
     }
     // Its own process group, so that stopping it also stops its helpers (git-remote-http, ssh),
     // which otherwise keep running and hold its output pipes open.
-    const child = spawn('git', args, { cwd: options.cwd ?? NEUTRAL_CWD, env: options.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const env = options.traceHttp ? { ...options.env, GIT_TRACE_CURL: String(TRACE_FD), GIT_TRACE_CURL_NO_DATA: '1', GIT_TRACE_REDACT: '1' } : options.env;
+    const stdio: Array<'pipe'> = options.traceHttp ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'];
+    const child = spawn('git', args, { cwd: options.cwd ?? NEUTRAL_CWD, env, stdio, detached: true });
+    const trace = options.traceHttp ? child.stdio[TRACE_FD] : null;
+    if (trace && 'on' in trace) readHttpTrace(trace as NodeJS.ReadableStream, outcome);
     const out: Buffer[] = [];
     let outBytes = 0;
     const { onLine } = options;
@@ -120,4 +137,37 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitOutco
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** A received header line of git's curl trace: `… <= Recv header: Name: value`. */
+const RECV_HEADER = /<= Recv header: (.*)$/;
+
+/** Keeps the HTTP statuses and the last Retry-After from git's curl trace; drops everything else as it arrives. */
+function readHttpTrace(stream: NodeJS.ReadableStream, outcome: GitOutcome): void {
+  const decoder = new StringDecoder('utf8');
+  let partial = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (partial + decoder.write(chunk)).split('\n');
+    partial = (lines.pop() ?? '').slice(-4096);
+    for (const line of lines) {
+      const header = RECV_HEADER.exec(line)?.[1]?.trim();
+      if (!header) continue;
+      const status = /^HTTP\/[\d.]+ (\d{3})\b/.exec(header)?.[1];
+      if (status !== undefined && (outcome.httpStatuses ??= []).length < 64) outcome.httpStatuses.push(Number(status));
+      const retryAfter = /^retry-after:\s*(.+)$/i.exec(header)?.[1];
+      if (retryAfter !== undefined) {
+        const ms = retryAfterMs(retryAfter, Date.now());
+        if (ms !== undefined) outcome.retryAfterMs = ms;
+      }
+    }
+  });
+  stream.on('error', () => undefined);
+}
+
+/** Retry-After as delay-seconds or an HTTP date, in ms from `now`; undefined when it is neither. */
+export function retryAfterMs(value: string, now: number): number | undefined {
+  const text = value.trim();
+  if (/^\d{1,9}$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

@@ -31,6 +31,8 @@ export interface RunnerDeps {
   missingRepoGraceMs: number;
   now: () => number;
   logger: Logger;
+  /** Read the HTTP statuses and Retry-After of the primary's answers (an http or https primary). */
+  traceHttp?: boolean;
 }
 
 export function gitRunner(deps: RunnerDeps): GitRunner {
@@ -51,6 +53,7 @@ export function gitRunner(deps: RunnerDeps): GitRunner {
       env: deps.env,
       timeoutMs: deps.timeoutMs,
       signal: deps.signal,
+      traceHttp: deps.traceHttp ?? false,
       ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.input !== undefined ? { input: options.input } : {}),
     });

@@ -51,6 +51,15 @@ const FETCH_MAX_WAIT_MS = 100;
  */
 const RESUME_LEAD_MS = FETCH_MAX_WAIT_MS + 50;
 
+/**
+ * The transactional id of one member of a replica: stable across restarts of that member (its
+ * host and member slot), so that a restarted process fences its dead predecessor and the broker
+ * aborts the transaction it left open at once, instead of after the transaction timeout.
+ */
+export function transactionalIdFor(replica: string, host: string, slot: number): string {
+  return `pullrep-${replica}-${host.replace(/[^A-Za-z0-9._-]/g, '_')}-${slot}`;
+}
+
 /** A running replica and what tests and the CLI look at. */
 export interface RunningReplica {
   service: ReplicaService;
@@ -91,7 +100,7 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
     if (consumerOptions.transactions) {
       const host = setup.host ?? hostname();
       slot = await claimMemberSlot({ dir: join(options.fetch.root, '.pullrep-members', consumerOptions.replica), host, pid: process.pid, isAlive: processAlive });
-      const transactionalId = `pullrep-${consumerOptions.replica}-${host.replace(/[^A-Za-z0-9._-]/g, '_')}-${slot.slot}`;
+      const transactionalId = transactionalIdFor(consumerOptions.replica, host, slot.slot);
       handOff = transactionalHandOff({ sink: await kafka.transactionalSink(transactionalId), groupId: consumerOptions.replica });
       logger.info({ transactionalId }, 'transactional hand-off');
     } else {

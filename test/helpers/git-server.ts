@@ -35,6 +35,8 @@ export class GitHttpServer {
   private boundPort: number;
   /** When set, every request gets this HTTP status (e.g. 503) instead of git's answer. */
   failWith: number | undefined;
+  /** Headers sent with failWith (e.g. { 'retry-after': '3' }). */
+  failHeaders: Record<string, string> = {};
 
   constructor(private readonly options: GitHttpServerOptions) {
     this.boundPort = options.port ?? 0;
@@ -86,7 +88,7 @@ export class GitHttpServer {
     this.requests.push(record);
     if (this.failWith) {
       record.status = this.failWith;
-      res.writeHead(this.failWith, { 'content-type': 'text/plain' }).end('unavailable\n');
+      res.writeHead(this.failWith, { 'content-type': 'text/plain', ...this.failHeaders }).end('unavailable\n');
       req.resume();
       return;
     }

@@ -44,6 +44,26 @@ describe('fetch failures are classified', () => {
     }
   });
 
+  it.each([
+    [429, {}],
+    [429, { 'retry-after': '7' }],
+    [503, { 'retry-after': '7' }],
+  ])('HTTP %s %o → transient throttled, with the Retry-After it gave', async (status, headers) => {
+    const repo = await fx.newRepo();
+    await pushCommit(repo.primary, 'main');
+    fx.server.failWith = status;
+    fx.server.failHeaders = headers;
+    try {
+      const error = await rejection(fx.fetcher.syncRefs(repo.name, ['refs/heads/main']));
+      expect(error).toBeInstanceOf(TransientFetchError);
+      expect(error.kind).toBe('throttled');
+      expect(error.retryAfterMs).toBe('retry-after' in headers ? 7000 : undefined);
+    } finally {
+      fx.server.failWith = undefined;
+      fx.server.failHeaders = {};
+    }
+  });
+
   it('a repository missing on the primary is transient within the grace period, permanent after it', async () => {
     const recent = await rejection(fx.fetcher.syncRefs('g/not-there.git', ['refs/heads/main'], { publishedAt: new Date() }));
     expect(recent).toBeInstanceOf(TransientFetchError);
@@ -93,6 +113,25 @@ describe('a corrupted replica', () => {
     fx = await fetchFixture({ fetch: { recloneAfterFailures: 2 } });
   });
   afterAll(async () => fx.close());
+
+  it('a throttling primary never counts toward a re-clone', async () => {
+    const throttled = await fetchFixture({ fetch: { recloneAfterFailures: 1 } });
+    try {
+      const repo = await throttled.newRepo();
+      await pushCommit(repo.primary, 'main');
+      await throttled.fetcher.syncRefs(repo.name, ['refs/heads/main']);
+      await pushCommit(repo.primary, 'main');
+      throttled.server.failWith = 429;
+      for (let i = 0; i < 3; i++) {
+        const error = await rejection(throttled.fetcher.syncRefs(repo.name, ['refs/heads/main']));
+        // A re-clone would have run `git clone` against the same throttling server.
+        expect(error.message).toMatch(/^git fetch failed \(throttled\)/);
+      }
+      expect(throttled.server.requests.filter((r) => r.status === 429).length).toBe(3);
+    } finally {
+      await throttled.close();
+    }
+  });
 
   it('recovers through a fresh clone after recloneAfterFailures failed syncs', async () => {
     const repo = await fx.newRepo();
