@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { compileOptions, loadConfig, requireKeys, requireRole, type LoadedConfig, type Options, type Role } from '../config/index.js';
 import { boundedKafkaSettings, createKafka, installKafkaWorkarounds, type KafkaClient } from '../kafka/index.js';
 import { createLogger, quietUnlessDebug, type Logger } from '../log/index.js';
@@ -68,4 +69,12 @@ export function makeContext(runtime: Runtime, global: GlobalOptions, needs: { ro
     kafka: ({ verbose = false } = {}) => client(verbose),
     publishKafka: () => client(false, options.publish.timeoutMs),
   };
+}
+
+/**
+ * A subcommand that prints JSON with --json (for scripts) and text otherwise: the one place that
+ * defines the flag, so every such command spells it the same way.
+ */
+export function reportCommand(parent: Command, name: string, description: string): Command {
+  return parent.command(name).description(description).option('--json', 'print JSON (stable field names, numbers as numbers)');
 }

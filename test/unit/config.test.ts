@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileOptions, ConfigError, envName, loadConfig, requireKeys } from '../../src/config/index.js';
+import { compileOptions, ConfigError, envName, loadConfig, requireKeys, requireRole } from '../../src/config/index.js';
 
 describe('configuration', () => {
   it('has defaults an operator can run with', () => {
@@ -81,5 +81,14 @@ describe('configuration', () => {
     expect(options.verify.gitTimeoutMs).toBe(5000);
     expect(compileOptions(loadConfig({ env: { PULLREP_PUBLISH_SPOOL_DIR: '/var/spool/pullrep' } }).config).publish.spoolDir).toBe('/var/spool/pullrep');
     expect(compileOptions(loadConfig({ env: {} }).config).publish.spoolDir).toBe('');
+  });
+
+  it.each([
+    ['config/replica.example.json', 'replica'],
+    ['config/primary.example.json', 'primary'],
+  ] as const)('accepts the example file %s, with what the %s role needs', (file, role) => {
+    const { config, warnings } = loadConfig({ file: new URL(`../../${file}`, import.meta.url).pathname, env: {} });
+    expect(warnings).toEqual([]);
+    expect(() => requireRole(config, role)).not.toThrow();
   });
 });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
+import { makeContext, reportCommand, type GlobalOptions, type Runtime } from '../context.js';
 import { oneLine, renderTable, type Column } from '../../text/index.js';
 
 function age(ms: number): string {
@@ -12,11 +12,7 @@ function age(ms: number): string {
 
 export function registerSpool(program: Command, runtime: Runtime): void {
   const spool = program.command('spool').description("the primary's spool of events Kafka has not acknowledged yet");
-  spool
-    .command('list')
-    .description('show the waiting events, oldest first: repository, refs, age')
-    .option('--json', 'one JSON array instead of a table')
-    .action(async (options: { json?: boolean }) => {
+  reportCommand(spool, 'list', 'show the waiting events, oldest first: repository, refs, age').action(async (options: { json?: boolean }) => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>());
       const { Spool, spoolDirOf } = await import('../../publish/index.js');
       const items = await new Spool(spoolDirOf(ctx.options.publish)).list();

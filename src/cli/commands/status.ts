@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
-import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
+import { makeContext, reportCommand, type GlobalOptions, type Runtime } from '../context.js';
 
 export function registerStatus(program: Command, runtime: Runtime): void {
-  program
-    .command('status')
-    .description("this replica's consumer lag per topic and partition, and its outstanding failures")
-    .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
+  reportCommand(program, 'status', "this replica's consumer lag per topic and partition, and its outstanding failures").action(async (opts: { json?: boolean }) => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>());
       const { replicaStatus } = await import('../../replica/status.js');
       const { replicaTopics } = await import('../../replica/topics.js');

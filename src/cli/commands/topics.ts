@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
+import { makeContext, reportCommand, type GlobalOptions, type Runtime } from '../context.js';
 
 export function registerTopics(program: Command, runtime: Runtime): void {
   const topics = program.command('topics').description("the events topic and this replica's retry and failed topics");
@@ -19,11 +19,7 @@ export function registerTopics(program: Command, runtime: Runtime): void {
         await admin.disconnect();
       }
     });
-  topics
-    .command('list')
-    .description("list this replica's topics with their partition counts")
-    .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
+  reportCommand(topics, 'list', "list this replica's topics with their partition counts").action(async (opts: { json?: boolean }) => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>());
       const { replicaTopics } = await import('../../replica/topics.js');
       const { allTopics } = await import('../../retry/index.js');
