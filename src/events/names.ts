@@ -9,6 +9,11 @@ import { InvalidNameError } from './errors.js';
 export const MAX_REPO_NAME = 255;
 export const MAX_REPO_SEGMENTS = 16;
 export const MAX_REF_NAME = 1024;
+/**
+ * A ref component is a file name in a loose ref's path, and git also writes `<component>.lock`
+ * beside it: with the usual 255-byte file name limit, 250 bytes of UTF-8 at most.
+ */
+export const MAX_REF_COMPONENT_BYTES = 250;
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 const OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -41,6 +46,7 @@ export function refNameProblem(ref: unknown): string | undefined {
   if (typeof ref !== 'string') return 'must be a string';
   if (ref.length === 0) return 'is empty';
   if (ref.length > MAX_REF_NAME) return `is longer than ${MAX_REF_NAME} characters`;
+  if (!ref.isWellFormed()) return 'is not valid Unicode (a lone surrogate)';
   if (!ref.startsWith('refs/')) return 'must start with "refs/"';
   if (ref.endsWith('/')) return 'must not end with "/"';
   if (ref.endsWith('.')) return 'must not end with "."';
@@ -52,6 +58,7 @@ export function refNameProblem(ref: unknown): string | undefined {
   for (const component of ref.split('/')) {
     if (component.startsWith('.')) return 'has a component starting with "."';
     if (component.endsWith('.lock')) return 'has a component ending with ".lock"';
+    if (Buffer.byteLength(component) > MAX_REF_COMPONENT_BYTES) return `has a component longer than ${MAX_REF_COMPONENT_BYTES} bytes`;
   }
   return undefined;
 }

@@ -23,7 +23,7 @@ export interface FailureEntry {
   headers: Record<string, string>;
 }
 
-const REASONS = new Set(['permanent', 'exhausted', 'expired', 'undecodable']);
+const REASONS = new Set(['permanent', 'exhausted', 'expired', 'undecodable', 'oversized']);
 
 /** Reads a failed-topic record; every header is validated (they can be tampered with). */
 export function toEntry(

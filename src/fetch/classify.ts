@@ -100,7 +100,17 @@ function describe(outcome: GitOutcome, secrets: readonly string[]): string {
   return clean.length > MAX_MESSAGE ? `${clean.slice(0, MAX_MESSAGE)}…` : clean;
 }
 
-/** git's answer to a refspec naming a ref the primary does not have (the ref was deleted). */
-export function missingRemoteRef(stderr: string): string | undefined {
-  return /couldn't find remote ref (\S+)/.exec(stderr)?.[1];
+/**
+ * Which of `pending` git names in its answer to a refspec the primary does not have (the ref was
+ * deleted): the whole rest of the line, compared exactly, so a ref holding any character git
+ * accepts (Unicode white space included) is recognised, and nothing else is.
+ */
+export function missingRemoteRef(stderr: string, pending: readonly string[]): string | undefined {
+  const prefix = "fatal: couldn't find remote ref ";
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith(prefix)) continue;
+    const name = line.slice(prefix.length).replace(/\r$/, '');
+    if (pending.includes(name)) return name;
+  }
+  return undefined;
 }

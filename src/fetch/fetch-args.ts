@@ -9,7 +9,16 @@ export const FETCH_FLAGS = [
   '--no-show-forced-updates',
 ];
 
-/** Refspecs are always `+refs/…:refs/…` from validated names, so none can be read as an option. */
-export function fetchArgs(url: string, refs: readonly string[]): string[] {
-  return ['fetch', ...FETCH_FLAGS, '--atomic', '--end-of-options', url, ...refs.map((ref) => `+${ref}:${ref}`)];
+/**
+ * A fetch of the refspecs given on stdin (see `refspecs`): no argument list grows with the number
+ * or length of the refs (thousands of long refs would not fit in one: E2BIG), and none can be read
+ * as an option.
+ */
+export function fetchArgs(url: string): string[] {
+  return ['fetch', ...FETCH_FLAGS, '--atomic', '--stdin', '--end-of-options', url];
+}
+
+/** The stdin of `fetchArgs`: one `+refs/…:refs/…` refspec per line, from validated names. */
+export function refspecs(refs: readonly string[]): string {
+  return refs.map((ref) => `+${ref}:${ref}\n`).join('');
 }

@@ -4,7 +4,7 @@ import type { GitOutcome } from './git-process.js';
 import { tempPath } from './clone.js';
 import { readLocalRefs } from './local-refs.js';
 import type { RefSyncJob, RefValues } from './ref-sync-job.js';
-import { fetchArgs } from './fetch-args.js';
+import { fetchArgs, refspecs } from './fetch-args.js';
 import { updateRefs, type RefUpdate } from './update-refs.js';
 
 /**
@@ -20,9 +20,10 @@ export async function fetchIntoQuarantine(job: RefSyncJob, refs: string[], befor
   try {
     await createQuarantine(dir, job.gitDir);
     const prefixes = [...refs, ...(await defaultBranch(job.gitDir))];
-    const fetched = await job.git.attempt(fetchArgs(job.url, refs), {
+    const fetched = await job.git.attempt(fetchArgs(job.url), {
       gitDir: dir,
       what: 'git fetch',
+      input: refspecs(refs),
       config: [`core.alternateRefsPrefixes=${prefixes.join(' ')}`, 'fetch.unpackLimit=1', 'transfer.unpackLimit=1'],
     });
     if (fetched.code !== 0) return fetched;

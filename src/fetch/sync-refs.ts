@@ -5,7 +5,7 @@ import { removeStaleLocks } from './stale-locks.js';
 import { updateRefs, type RefUpdate } from './update-refs.js';
 import { fetchIntoQuarantine } from './quarantine.js';
 import type { RefSyncJob, RefSyncOutcome } from './ref-sync-job.js';
-import { fetchArgs } from './fetch-args.js';
+import { fetchArgs, refspecs } from './fetch-args.js';
 import { expectedAbsent, expectedPresent, remoteRefsPresent } from './remote-refs.js';
 
 /**
@@ -38,10 +38,10 @@ export async function syncRefsIncremental(job: RefSyncJob): Promise<RefSyncOutco
   while (pending.length > 0) {
     const outcome = job.quarantine
       ? await fetchIntoQuarantine(job, pending, before)
-      : await job.git.attempt(fetchArgs(job.url, pending), { gitDir: job.gitDir, what: 'git fetch' });
+      : await job.git.attempt(fetchArgs(job.url), { gitDir: job.gitDir, what: 'git fetch', input: refspecs(pending) });
     if (outcome.code === 0) break;
-    const missing = missingRemoteRef(outcome.stderr);
-    if (missing && pending.includes(missing)) {
+    const missing = missingRemoteRef(outcome.stderr, pending);
+    if (missing !== undefined) {
       misses += 1;
       gone.push(missing);
       pending = pending.filter((ref) => ref !== missing);

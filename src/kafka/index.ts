@@ -7,4 +7,5 @@ export { MissingTopicError } from './read-to-end.js';
 export { installKafkaWorkarounds, workaroundState, kafkajsVersion, WORKAROUNDS_KAFKAJS_VERSION, type WorkaroundState } from './workarounds.js';
 export { BoundedProducer, ProduceTimeoutError, beforeDeadline } from './producer.js';
 export type { BoundedProducerOptions, OutgoingRecord } from './producer.js';
+export { recordBytes, requestChunks, MAX_REQUEST_BYTES } from './sinks.js';
 export type * from './types.js';

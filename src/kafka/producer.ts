@@ -1,5 +1,6 @@
 import type { Admin, Kafka, Producer, ProducerConfig } from 'kafkajs';
 import { createMissingTopics } from './admin.js';
+import { MAX_REQUEST_BYTES, requestChunks } from './sinks.js';
 import { workaroundState } from './workarounds.js';
 
 /**
@@ -91,7 +92,7 @@ export class BoundedProducer {
     private readonly options: BoundedProducerOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.maxRequestBytes = options.maxRequestBytes ?? 900 * 1024;
+    this.maxRequestBytes = options.maxRequestBytes ?? MAX_REQUEST_BYTES;
     const config: ProducerConfig = {
       idempotent: true,
       maxInFlightRequests: 1,
@@ -110,7 +111,7 @@ export class BoundedProducer {
    */
   async send(records: OutgoingRecord[], deadline: number, acked?: (count: number) => Promise<void>): Promise<void> {
     await this.connect(deadline);
-    for (const chunk of chunks(records, this.maxRequestBytes)) {
+    for (const chunk of requestChunks(records, this.maxRequestBytes, true)) {
       await this.sendChunk(chunk, deadline);
       await acked?.(chunk.length);
     }
@@ -173,29 +174,4 @@ export class BoundedProducer {
     const done = this.producer.disconnect().catch(() => undefined);
     await beforeDeadline(done, this.now() + graceMs, 'disconnecting', this.now).catch(() => undefined);
   }
-}
-
-/** A record's framing in a batch (length, attributes, deltas, key and value lengths, headers), rounded up. */
-const RECORD_OVERHEAD_BYTES = 32;
-
-/**
- * Consecutive runs of one topic, each at most `maxBytes` of records (or a single record). Keys
- * count too: hundreds of small events with long repository names weigh as much as their values.
- */
-function* chunks(records: OutgoingRecord[], maxBytes: number): Generator<OutgoingRecord[]> {
-  let current: OutgoingRecord[] = [];
-  let bytes = 0;
-  for (const record of records) {
-    const value = typeof record.value === 'string' ? Buffer.byteLength(record.value) : record.value.length;
-    const size = value + Buffer.byteLength(record.key) + RECORD_OVERHEAD_BYTES;
-    const sameTopic = current.length === 0 || current[0]?.topic === record.topic;
-    if (current.length > 0 && (!sameTopic || bytes + size > maxBytes)) {
-      yield current;
-      current = [];
-      bytes = 0;
-    }
-    current.push(record);
-    bytes += size;
-  }
-  if (current.length > 0) yield current;
 }

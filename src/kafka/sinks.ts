@@ -12,8 +12,49 @@ function topicMessages(records: readonly ProducedRecord[]): Array<{ topic: strin
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
+/**
+ * Most bytes of records in one produce request. The broker refuses a record batch over the
+ * topic's max.message.bytes (1 MiB by default), and one request carries one batch per partition:
+ * staying under 900 KiB leaves room for the batch and request framing.
+ */
+export const MAX_REQUEST_BYTES = 900 * 1024;
+
+/** A record's framing in a batch (length, attributes, deltas, key and value lengths), rounded up. */
+const RECORD_OVERHEAD_BYTES = 32;
+
+const bytesOf = (v: string | Buffer | null | undefined) => (v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+
+/** What a record adds to a produce request: key, value, headers and framing. */
+export function recordBytes(r: ProducedRecord): number {
+  let headers = 0;
+  for (const [name, value] of Object.entries(r.headers ?? {})) headers += Buffer.byteLength(name) + bytesOf(value) + 2 * 5;
+  return bytesOf(r.key) + bytesOf(r.value) + headers + RECORD_OVERHEAD_BYTES;
+}
+
+/**
+ * Consecutive runs of records, each at most `maxBytes` (or a single record), in order; with
+ * `oneTopic`, a run also ends where the topic changes.
+ */
+export function* requestChunks<R extends ProducedRecord>(records: readonly R[], maxBytes = MAX_REQUEST_BYTES, oneTopic = false): Generator<R[]> {
+  let current: R[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = recordBytes(record);
+    const otherTopic = oneTopic && current.length > 0 && current[0]?.topic !== record.topic;
+    if (current.length > 0 && (otherTopic || bytes + size > maxBytes)) {
+      yield current;
+      current = [];
+      bytes = 0;
+    }
+    current.push(record);
+    bytes += size;
+  }
+  if (current.length > 0) yield current;
+}
+
+/** Sends in order, in requests the broker accepts (see MAX_REQUEST_BYTES). */
 async function sendAll(target: Pick<Producer, 'sendBatch'>, records: readonly ProducedRecord[]): Promise<void> {
-  if (records.length > 0) await target.sendBatch({ topicMessages: topicMessages(records), acks: -1 });
+  for (const chunk of requestChunks(records)) await target.sendBatch({ topicMessages: topicMessages(chunk), acks: -1 });
 }
 
 /** An idempotent producer, connected; every send waits for all in-sync replicas. */

@@ -15,5 +15,5 @@ export {
   type ReadContext,
 } from './headers.js';
 export { truncateBytes } from './truncate.js';
-export type { InRecord, OutRecord } from './records.js';
+export { MAX_HANDOFF_RECORD_BYTES, type InRecord, type OutRecord } from './records.js';
 export { failureId, failureRecord, FAILURE_ID } from './failure-record.js';

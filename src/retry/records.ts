@@ -21,3 +21,10 @@ export interface OutRecord {
   value: Buffer | null;
   headers: Record<string, string>;
 }
+
+/**
+ * The largest record the ladder hands on: under the broker's default max.message.bytes
+ * (1,048,588) with room for the record batch around it. A record that would be larger with
+ * pullrep's headers is replaced by a small failure record (reason `oversized`).
+ */
+export const MAX_HANDOFF_RECORD_BYTES = 1_000_000;

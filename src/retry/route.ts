@@ -1,7 +1,7 @@
 import { delayFor, type RetryPolicy } from './policy.js';
 
 /** Why an event left the ladder for the failed topic. */
-export type FailReason = 'permanent' | 'exhausted' | 'expired' | 'undecodable';
+export type FailReason = 'permanent' | 'exhausted' | 'expired' | 'undecodable' | 'oversized';
 
 export type Hop = { to: 'retry'; stage: number } | { to: 'failed'; reason: FailReason };
 

@@ -85,3 +85,19 @@ export async function readTopic(kafka: Kafka, topic: string, options: { atLeast?
   }
   return records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
 }
+
+/**
+ * Produces one record with kcat, an independent client that can write what kafkajs cannot (a
+ * header without a value: give its name alone, without "=").
+ */
+export async function kcatProduce(topic: string, record: { partition?: number; key: string; value: Buffer | string; headers?: string[] }): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  const args = ['-P', '-b', testBrokers().join(','), '-t', topic, '-k', record.key, '-c', '1'];
+  if (record.partition !== undefined) args.push('-p', String(record.partition));
+  for (const header of record.headers ?? []) args.push('-H', header);
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile('kcat', args, (err, _stdout, stderr) => (err ? reject(new Error(`kcat failed: ${stderr || err.message}`)) : resolve()));
+    // One record: kcat reads until end of input, so the value may hold newlines only with -D; keep it on one line.
+    child.stdin?.end(record.value);
+  });
+}

@@ -79,7 +79,12 @@ describe('classify', () => {
   });
 
   it('names the ref git could not find on the primary', () => {
-    expect(missingRemoteRef("fatal: couldn't find remote ref refs/heads/gone\n")).toBe('refs/heads/gone');
-    expect(missingRemoteRef('fatal: early EOF')).toBeUndefined();
+    expect(missingRemoteRef("fatal: couldn't find remote ref refs/heads/gone\n", ['refs/heads/a', 'refs/heads/gone'])).toBe('refs/heads/gone');
+    expect(missingRemoteRef('fatal: early EOF', ['refs/heads/a'])).toBeUndefined();
+    // The whole name, whatever it holds: a no-break space is part of it, not its end.
+    const odd = 'refs/heads/x\u00a0y';
+    expect(missingRemoteRef(`fatal: couldn't find remote ref ${odd}\n`, ['refs/heads/x', odd])).toBe(odd);
+    // A ref the caller did not ask for is no answer.
+    expect(missingRemoteRef("fatal: couldn't find remote ref refs/heads/other\n", ['refs/heads/x'])).toBeUndefined();
   });
 });

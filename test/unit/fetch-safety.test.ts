@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { baseConfigArgs, gitEnvironment } from '../../src/fetch/git-env.js';
 import { primaryUrl, repoPathUnder } from '../../src/fetch/paths.js';
-import { fetchArgs } from '../../src/fetch/fetch-args.js';
+import { fetchArgs, refspecs } from '../../src/fetch/fetch-args.js';
 import { PermanentFetchError } from '../../src/fetch/errors.js';
 import { scrub } from '../../src/fetch/scrub.js';
 
@@ -23,12 +23,15 @@ describe('git environment', () => {
     expect(env.GIT_CONFIG_VALUE_0).toBe(`Authorization: Basic ${Buffer.from('bob:hunter2').toString('base64')}`);
     expect(env.GIT_SSH_COMMAND).not.toContain('/keys/id');
     expect(env.PULLREP_SSH_KEY_FILE).toBe('/keys/id');
-    const args = [...baseConfigArgs(), ...fetchArgs('https://git.example.com:8443/git/a.git', ['refs/heads/main'])];
+    const args = [...baseConfigArgs(), ...fetchArgs('https://git.example.com:8443/git/a.git')];
     expect(args.join(' ')).not.toContain('hunter2');
     expect(args).toContain('protocol.version=2');
     expect(args).toContain('protocol.allow=never');
     expect(args).toContain('--end-of-options');
-    expect(args.at(-1)).toBe('+refs/heads/main:refs/heads/main');
+    // The URL ends the arguments; refspecs go on stdin, whatever their number or length.
+    expect(args.at(-1)).toBe('https://git.example.com:8443/git/a.git');
+    expect(args).toContain('--stdin');
+    expect(refspecs(['refs/heads/main', 'refs/tags/v1'])).toBe('+refs/heads/main:refs/heads/main\n+refs/tags/v1:refs/tags/v1\n');
   });
 });
 

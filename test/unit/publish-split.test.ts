@@ -41,7 +41,7 @@ describe('splitRefUpdates', () => {
   });
 
   it('fits the longest ref names and a long repository name', () => {
-    const long = refs(500, (i) => `refs/heads/${'x'.repeat(1000)}${i}`);
+    const long = refs(500, (i) => `refs/heads/${`${'x'.repeat(240)}/`.repeat(4)}${i}`);
     const repo = `${'r'.repeat(200)}/repo.git`;
     const maxBytes = 32 * 1024;
     const events = refsUpdatedEvents({ repo, origin: 'primary', refs: long, maxBytes });

@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeEvent, makeEvent, type RefEvent } from '../../src/events/index.js';
+import { HEADER } from '../../src/retry/index.js';
+import { pushCommit } from '../helpers/git.js';
+import { kcatProduce, readTopic } from '../helpers/kafka.js';
+import { waitFor } from '../helpers/wait.js';
+import { committedOffsets, pullrep, replicaFixture, type ReplicaFixture } from './replica-fixture.js';
+
+let fx: ReplicaFixture | undefined;
+afterEach(async () => {
+  await fx?.close();
+  fx = undefined;
+});
+
+const ZERO = '0'.repeat(40);
+
+describe('pullrep replica: records that must not stall a partition', () => {
+  it('a header without a value on a retry topic is read as a fresh attempt; the record is applied and the partition moves on', async () => {
+    fx = await replicaFixture({ partitions: 1 });
+    await fx.startReplica();
+    const repo = await fx.newRepo();
+    const head = await pushCommit(repo.primary, 'main');
+    const stage1 = fx.topics.retry[0] ?? '';
+    const value = encodeEvent(fx.refsEvent(repo.name, { 'refs/heads/main': head }));
+    await kcatProduce(stage1, { partition: 0, key: repo.name, value, headers: [HEADER.attempt, `${HEADER.errors}`, `${HEADER.dueAt}=`] });
+    await fx.converged(repo);
+    const f = fx;
+    await waitFor(async () => (await committedOffsets(f, stage1)) === 1n, { what: 'the stage 1 offset to be committed' });
+  });
+
+  it('a header without a value on the failed topic: failed list, show and status still work', async () => {
+    fx = await replicaFixture({ partitions: 1 });
+    await fx.startReplica();
+    const id = 'f0123456789abcde';
+    await kcatProduce(fx.topics.failed, { key: id, value: '{"v":1}', headers: [HEADER.reason, HEADER.attempt, HEADER.originalOffset] });
+    const listed = JSON.parse(await pullrep(fx, ['failed', 'list', '--json'])) as Array<{ id: string; reason: string }>;
+    expect(listed).toEqual([expect.objectContaining({ id, reason: 'unknown' })]);
+    expect(await pullrep(fx, ['failed', 'show', id])).toContain(id);
+    expect(await pullrep(fx, ['status'])).toContain('outstanding failures 1');
+  });
+
+  it('an event the topic accepted but that is too large to hand on with headers: a small failure record, and the event behind it is applied', async () => {
+    fx = await replicaFixture({ partitions: 1 });
+    await fx.startReplica();
+    await fx.produce(Buffer.alloc(1_048_400, 'x'), 'huge');
+    const repo = await fx.newRepo();
+    const head = await pushCommit(repo.primary, 'main');
+    await fx.produce(fx.refsEvent(repo.name, { 'refs/heads/main': head }), repo.name);
+    await fx.converged(repo);
+    const f = fx;
+    await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 2n, { what: 'both offsets to be committed' });
+    const failed = await readTopic(fx.kafka, fx.topics.failed);
+    expect(new Set(failed.map((r) => r.key)).size).toBe(1);
+    expect(failed[0]?.headers[HEADER.reason]).toBe('oversized');
+    expect(failed[0]?.headers[HEADER.originalOffset]).toBe('0');
+    expect(failed[0]?.value ?? '').toBe('');
+  });
+
+  it('6,000 junk records on one partition: 6,000 failure records, handed on in requests the broker accepts', async () => {
+    fx = await replicaFixture({ partitions: 1 });
+    const producer = fx.kafka.producer();
+    await producer.connect();
+    try {
+      const junk = Array.from({ length: 6000 }, (_, i) => ({ key: `junk-${i}`, value: `not an event ${i} ${'j'.repeat(100)}` }));
+      for (let i = 0; i < junk.length; i += 1000) await producer.send({ topic: fx.topics.events, messages: junk.slice(i, i + 1000) });
+    } finally {
+      await producer.disconnect();
+    }
+    const repo = await fx.newRepo();
+    const head = await pushCommit(repo.primary, 'main');
+    await fx.produce(fx.refsEvent(repo.name, { 'refs/heads/main': head }), repo.name);
+    await fx.startReplica();
+    await fx.converged(repo, 60_000);
+    const f = fx;
+    await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 6001n, { timeoutMs: 60_000, what: 'every offset to be committed' });
+    const failed = await readTopic(fx.kafka, fx.topics.failed);
+    expect(new Set(failed.map((r) => r.key)).size).toBe(6000);
+    expect(failed.every((r) => r.headers[HEADER.reason] === 'undecodable')).toBe(true);
+  }, 120_000);
+
+  it('an ordinary outage: 3,000 events of one repository wait while the primary is down; all enter the ladder, then converge', async () => {
+    fx = await replicaFixture({ partitions: 1 });
+    const repo = await fx.newRepo();
+    const head = await pushCommit(repo.primary, 'main');
+    const producer = fx.kafka.producer();
+    await producer.connect();
+    try {
+      const events = Array.from({ length: 3000 }, (_, i) =>
+        encodeEvent(makeEvent<RefEvent>({ kind: 'refs-updated', repo: repo.name, origin: 'primary', refs: Array.from({ length: 5 }, (_, r) => ({ ref: `refs/heads/b${i % 50}-${r}`, old: ZERO, new: head })) } as never)),
+      );
+      for (let i = 0; i < events.length; i += 500) await producer.send({ topic: fx.topics.events, messages: events.slice(i, i + 500).map((value) => ({ key: repo.name, value })) });
+    } finally {
+      await producer.disconnect();
+    }
+    fx.server.failWith = 503;
+    await fx.startReplica();
+    const f = fx;
+    // Every event is handed to stage 1 and its offset committed: nothing waits on the events topic.
+    await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 3000n, { timeoutMs: 60_000, what: 'the events offsets to be committed' });
+    const admin = fx.kafka.admin();
+    await admin.connect();
+    const [stage1] = await admin.fetchTopicOffsets(fx.topics.retry[0] ?? '').finally(() => admin.disconnect());
+    expect(Number(stage1?.high)).toBeGreaterThanOrEqual(3000);
+    fx.server.failWith = undefined;
+    await fx.converged(repo, 60_000);
+  }, 120_000);
+
+  it('an event whose ref has a component too long for a file name is refused alone; the good event behind it is applied', async () => {
+    fx = await replicaFixture({ partitions: 1 });
+    await fx.startReplica();
+    const repo = await fx.newRepo();
+    const head = await pushCommit(repo.primary, 'main');
+    const bad = { ...fx.refsEvent(repo.name, { [`refs/heads/${'c'.repeat(300)}`]: head }) };
+    await fx.produce(Buffer.from(JSON.stringify(bad)), repo.name);
+    await fx.produce(fx.refsEvent(repo.name, { 'refs/heads/main': head }), repo.name);
+    await fx.converged(repo);
+    const f = fx;
+    await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 2n, { what: 'both offsets to be committed' });
+    const failed = await readTopic(fx.kafka, fx.topics.failed);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.headers[HEADER.reason]).toBe('undecodable');
+    expect(failed[0]?.headers[HEADER.errorMessage]).toContain('longer than 250 bytes');
+  });
+});
