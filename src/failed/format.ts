@@ -17,14 +17,39 @@ export function listJson(entries: FailureEntry[]): string {
   return JSON.stringify(rows, null, 2) + '\n';
 }
 
-/** `failed show`: everything known about one failure. */
+/** Nesting deeper than this is not shown as JSON (printing it would exhaust the stack). */
+const MAX_SHOWN_DEPTH = 64;
+const MAX_SHOWN_TEXT = 4096;
+
+/** Whether JSON text nests arrays or objects deeper than `max` (strings are skipped). */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > max) return true;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return false;
+}
+
+/** `failed show`: everything known about one failure. Any value is shown: parsed when it is sane JSON, else as bounded text. */
 export function showJson(entry: FailureEntry): string {
   const text = entry.value?.toString('utf8') ?? null;
+  const undecodable = () => ({ undecodable: text === null ? null : text.slice(0, MAX_SHOWN_TEXT), bytes: entry.value?.length ?? 0 });
   let event: unknown;
-  try {
-    event = text === null ? null : JSON.parse(text);
-  } catch {
-    event = { undecodable: text?.slice(0, 4096) ?? null };
+  if (text !== null && nestsDeeperThan(text, MAX_SHOWN_DEPTH)) event = undecodable();
+  else {
+    try {
+      event = text === null ? null : JSON.parse(text);
+    } catch {
+      event = undecodable();
+    }
   }
   const { value: _value, ...rest } = entry;
   return JSON.stringify({ ...rest, event }, null, 2) + '\n';

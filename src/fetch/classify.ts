@@ -20,6 +20,7 @@ const RULES: Rule[] = [
     kind: 'not-found',
     pattern: /returned error: 404\b|HTTP 404\b|repository '[^']*' not found|Repository not found|does not appear to be a git repository|No such repository/i,
   },
+  { kind: 'redirect', pattern: /returned error: 30[1278]\b|HTTP 30[1278]\b/i },
   { kind: 'server', pattern: /returned error: 5\d\d\b|HTTP 5\d\d\b|(remote|server) error|internal server error|bad gateway|service unavailable/i },
   { kind: 'timeout', pattern: /timed out|Operation too slow|timeout/i },
   {

@@ -7,6 +7,7 @@ export type FetchErrorKind =
   | 'timeout' // the git process or the server timed out: transient
   | 'server' // HTTP 5xx: transient
   | 'throttled' // HTTP 429, or 503 with Retry-After: transient; never counts toward a re-clone
+  | 'redirect' // the primary answered with a redirect, which pullrep never follows: transient (fix primary.url)
   | 'lock' // a ref or index lock held by another process: transient
   | 'disk' // no space left: transient
   | 'auth' // authentication failed: transient, but marked so operators see it

@@ -9,7 +9,7 @@ import { gitRunner } from './git-runner.js';
 import { WorkGate } from './work-gate.js';
 import { listRepositories } from './list-repositories.js';
 import { runMaintenance } from './maintenance.js';
-import { checkRefNames, primaryUrl, repoPathUnder } from './paths.js';
+import { checkDeletable, checkNoOtherSpelling, checkRefNames, primaryUrl, repoPathUnder } from './paths.js';
 import { compareRefs, listRefs, NO_CHANGE } from './refs.js';
 import { fetchEverything, followHead } from './whole-sync.js';
 import { finish, type SyncContext } from './sync-context.js';
@@ -68,7 +68,7 @@ class Engine implements ReplicaFetcher {
   async syncRefs(repo: string, refs: string[], options: SyncOptions = {}): Promise<SyncResult> {
     const names = checkRefNames(refs);
     return this.locked(repo, options, async (ctx) => {
-      if (!existsSync(ctx.path)) return createReplica(ctx, this.root, names);
+      if (!existsSync(ctx.path)) return this.create(ctx, names);
       const packedRefsBytes = packedRefsSize(ctx.path);
       try {
         const outcome = await syncRefsIncremental({
@@ -95,7 +95,7 @@ class Engine implements ReplicaFetcher {
 
   async syncRepository(repo: string, options: SyncOptions = {}): Promise<SyncResult> {
     return this.locked(repo, options, async (ctx) => {
-      if (!existsSync(ctx.path)) return createReplica(ctx, this.root, undefined);
+      if (!existsSync(ctx.path)) return this.create(ctx, undefined);
       const before = await listRefs(ctx.git, ctx.path);
       try {
         await fetchEverything(ctx.git, ctx.path, ctx.url);
@@ -114,6 +114,7 @@ class Engine implements ReplicaFetcher {
     let deleted = false;
     await this.locked(repo, options, async (ctx) => {
       if (existsSync(ctx.path)) {
+        checkDeletable(this.root, repo, ctx.path);
         await rm(ctx.path, { recursive: true, force: true });
         deleted = true;
         ctx.log.info('deleted the replica repository');
@@ -145,6 +146,11 @@ class Engine implements ReplicaFetcher {
 
   private get root(): string {
     return this.deps.options.root;
+  }
+
+  private create(ctx: SyncContext, names: string[] | undefined): Promise<SyncResult> {
+    checkNoOtherSpelling(ctx.repo, ctx.path);
+    return createReplica(ctx, this.root, names);
   }
 
   private useQuarantine(packedRefsBytes: number): boolean {

@@ -76,5 +76,8 @@ export function baseConfigArgs(): string[] {
   const args = ['-c', 'protocol.version=2', '-c', 'protocol.allow=never'];
   for (const p of ALLOWED_PROTOCOLS) args.push('-c', `protocol.${p}.allow=always`);
   args.push('-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-c', 'core.askPass=', '-c', 'credential.helper=');
+  // A redirect is never followed: curl would send the primary's Authorization header to wherever
+  // it points. primary.url must be the final URL.
+  args.push('-c', 'http.followRedirects=false');
   return args;
 }

@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { assertRepoName, assertRefName } from '../events/index.js';
 import { primaryUrlProblem } from '../config/primary-url.js';
@@ -60,4 +60,40 @@ export function primaryUrl(template: string, repo: string): string {
   const problem = primaryUrlProblem(template);
   if (problem) throw new PermanentFetchError(problem.message, problem.kind);
   return template.split('{repo}').join(repo);
+}
+
+/** Whether `path` is a git directory: HEAD, objects/ and refs/ in it, none of them a link. */
+export function isGitDir(path: string): boolean {
+  const head = lstatSync(join(path, 'HEAD'), { throwIfNoEntry: false });
+  const objects = lstatSync(join(path, 'objects'), { throwIfNoEntry: false });
+  const refs = lstatSync(join(path, 'refs'), { throwIfNoEntry: false });
+  return Boolean(head?.isFile() && objects?.isDirectory() && refs?.isDirectory());
+}
+
+/**
+ * Refuses to delete anything but a repository pullrep replicated: `path` must itself be a git
+ * directory, and no directory between the root and it may be one (`c.git/objects` is part of a
+ * repository, `team` a directory of repositories).
+ */
+export function checkDeletable(root: string, repo: string, path: string): void {
+  const parts = relative(resolve(root), path).split(sep);
+  for (let i = 1; i < parts.length; i++) {
+    if (isGitDir(join(resolve(root), ...parts.slice(0, i)))) {
+      throw new PermanentFetchError(`refusing to delete ${JSON.stringify(repo)}: it is inside the repository ${JSON.stringify(parts.slice(0, i).join('/'))}`, 'invalid');
+    }
+  }
+  if (!isGitDir(path)) throw new PermanentFetchError(`refusing to delete ${JSON.stringify(repo)}: it is not a repository on this replica`, 'invalid');
+}
+
+/**
+ * One repository never gets two copies: a name and the same name with or without `.git` are one
+ * repository (git servers guess the suffix, so both reach the same one on the primary). Creating a
+ * repository whose other spelling is already on the replica is refused.
+ */
+export function checkNoOtherSpelling(repo: string, path: string): void {
+  const other = path.endsWith('.git') ? path.slice(0, -4) : `${path}.git`;
+  if (existsSync(other)) {
+    const name = repo.endsWith('.git') ? repo.slice(0, -4) : `${repo}.git`;
+    throw new PermanentFetchError(`repository ${JSON.stringify(repo)} is replicated here as ${JSON.stringify(name)}; events must name it so`, 'invalid');
+  }
 }

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -151,6 +153,33 @@ exec ${realGit} "$@"
     },
   };
 }
+
+describe('redirects', () => {
+  it("are never followed: a primary that redirects elsewhere sends nothing there, its Authorization header least of all", async () => {
+    // Where the redirect points: records every request it gets.
+    const seen: Array<{ url: string; authorization: string | undefined }> = [];
+    const target = createHttpServer((req, res) => {
+      seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const targetPort = (target.address() as AddressInfo).port;
+    const redirector = createHttpServer((req, res) => res.writeHead(302, { location: `http://127.0.0.1:${targetPort}${req.url ?? '/'}` }).end());
+    await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
+    const port = (redirector.address() as AddressInfo).port;
+    const fx = await fetchFixture({ url: `http://127.0.0.1:${port}/{repo}`, auth: { username: 'replicator', password: 'redirect-must-not-see-this' } });
+    try {
+      const error = await rejection(fx.fetcher.syncRefs('g/a.git', ['refs/heads/main']));
+      expect(error.kind).toBe('redirect');
+      expect(error).toBeInstanceOf(TransientFetchError);
+      expect(seen).toEqual([]);
+    } finally {
+      await fx.close();
+      redirector.close();
+      target.close();
+    }
+  });
+});
 
 describe('credentials and spawned processes', () => {
   it('the password reaches git through its environment only: never an argument of any git process', async () => {

@@ -35,7 +35,8 @@ describe('pullrep replica: a failing hand-off', () => {
       // takes the broker's own transaction markers (about 80 bytes), as a partition that is briefly
       // unwritable would once it recovers.
       await createTopic(fx.kafka, fx.topics.failed, 1, { 'max.message.bytes': '150', 'cleanup.policy': 'compact,delete' });
-      const { fetcher, service } = await fx.startReplica();
+      const { fetcher, service, running } = await fx.startReplica();
+      const failedWrites = async () => Number(/^pullrep_failed_topic_writes_total\{reason="permanent"\} (\d+)$/m.exec(await running.registry.metrics())?.[1] ?? 0);
       const name = 'r/never-existed.git';
       // Published a day ago and missing on the primary: a permanent failure, bound for the failed topic.
       const old = { ...fx.refsEvent(name, { 'refs/heads/main': 'a'.repeat(40) }), publishedAt: new Date(Date.now() - 24 * 3600_000).toISOString() };
@@ -44,10 +45,13 @@ describe('pullrep replica: a failing hand-off', () => {
       await waitFor(() => fetcher.callsFor(name).length >= 3, { timeoutMs: 30_000, what: 'the batch to be retried after refused hand-offs' });
       expect(await committedOffsets(fx, fx.topics.events)).toBe(0n);
       expect(service.state).toBe('running');
+      // Refused writes are not writes: the counter moves only once the broker acknowledged one.
+      expect(await failedWrites()).toBe(0);
 
       await setMaxMessageBytes(fx, fx.topics.failed, 1024 * 1024);
       const f = fx;
       await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 1n, { what: 'the events offset to be committed' });
+      expect(await failedWrites()).toBe(1);
       const failed = await readTopic(fx.kafka, fx.topics.failed, { atLeast: 1 });
       // One failure. Without transactions a redelivered batch may write it again, under the same key.
       if (transactions) expect(failed).toHaveLength(1);

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeEvent, makeEvent, type RefEvent } from '../../src/events/index.js';
 import { HEADER } from '../../src/retry/index.js';
-import { pushCommit } from '../helpers/git.js';
+import { existsSync } from 'node:fs';
+import { git, pushCommit, readRefs } from '../helpers/git.js';
 import { kcatProduce, readTopic } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/wait.js';
 import { committedOffsets, pullrep, replicaFixture, type ReplicaFixture } from './replica-fixture.js';
@@ -120,5 +121,47 @@ describe('pullrep replica: records that must not stall a partition', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]?.headers[HEADER.reason]).toBe('undecodable');
     expect(failed[0]?.headers[HEADER.errorMessage]).toContain('longer than 250 bytes');
+  });
+
+  it('with replica.applyDeletes, a deletion removes only a repository pullrep replicated, never a parent or a part of one', async () => {
+    fx = await replicaFixture({ partitions: 1, overrides: { 'replica.applyDeletes': true } });
+    await fx.startReplica();
+    const repo = await fx.newRepo();
+    const head = await pushCommit(repo.primary, 'main');
+    await fx.produce(fx.refsEvent(repo.name, { 'refs/heads/main': head }), repo.name);
+    await fx.converged(repo);
+    const parent = repo.name.split('/')[0] ?? '';
+    const deletion = (name: string) => makeEvent<RefEvent>({ kind: 'repo-deleted', repo: name, origin: 'primary' } as never);
+    await fx.produce(deletion(parent), parent);
+    await fx.produce(deletion(`${repo.name}/objects`), `${repo.name}/objects`);
+    const f = fx;
+    await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 3n, { what: 'the deletions to be settled' });
+    // The repository and its objects are untouched; both deletions were refused, visibly.
+    expect(await readRefs(repo.replica)).toEqual(await readRefs(repo.primary));
+    await git(['fsck', '--no-progress'], { cwd: repo.replica });
+    const failed = await readTopic(fx.kafka, fx.topics.failed);
+    expect(failed.map((r) => r.headers[HEADER.repo]).sort()).toEqual([parent, `${repo.name}/objects`].sort());
+    expect(failed.map((r) => r.headers[HEADER.errorMessage]).join(' ')).toMatch(/not a repository on this replica.*inside the repository|inside the repository.*not a repository on this replica/);
+    // A real deletion still works.
+    await fx.produce(deletion(repo.name), repo.name);
+    await waitFor(() => !existsSync(repo.replica), { what: 'the repository to be deleted' });
+  });
+
+  it("one repository never gets two copies: an event for 'a' when the replica has 'a.git' is refused", async () => {
+    fx = await replicaFixture({ partitions: 1 });
+    await fx.startReplica();
+    const repo = await fx.newRepo();
+    const head = await pushCommit(repo.primary, 'main');
+    await fx.produce(fx.refsEvent(repo.name, { 'refs/heads/main': head }), repo.name);
+    await fx.converged(repo);
+    const bare = repo.name.replace(/\.git$/, '');
+    // The primary's server would serve 'a.git' for 'a' (it guesses the suffix).
+    await fx.produce(fx.refsEvent(bare, { 'refs/heads/main': head }), bare);
+    const f = fx;
+    await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 2n, { what: 'the second event to be settled' });
+    expect(existsSync(repo.replica.replace(/\.git$/, ''))).toBe(false);
+    const [failed] = await readTopic(fx.kafka, fx.topics.failed);
+    expect(failed?.headers[HEADER.reason]).toBe('permanent');
+    expect(failed?.headers[HEADER.errorMessage]).toContain('is replicated here as');
   });
 });

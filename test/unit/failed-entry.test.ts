@@ -40,7 +40,17 @@ describe('failed entries', () => {
   it('survive garbage headers and an undecodable value', () => {
     const e = entry('f2', { [HEADER.attempt]: 'lots', [HEADER.reason]: 'because', [HEADER.errors]: '[[[' }, Buffer.from('\u0000garbage'));
     expect(e).toMatchObject({ repo: null, refs: [], attempts: 3, reason: 'unknown', errors: [] });
-    expect(JSON.parse(showJson(e)).event).toEqual({ undecodable: '\u0000garbage' });
+    expect(JSON.parse(showJson(e)).event).toEqual({ undecodable: '\u0000garbage', bytes: 8 });
+  });
+
+  it('show any value, even JSON nested 100,000 deep: as bounded text, never a stack overflow', () => {
+    const deep = Buffer.from('['.repeat(100_000) + ']'.repeat(100_000));
+    const shown = JSON.parse(showJson(entry('f3', {}, deep))) as { event: { undecodable: string; bytes: number } };
+    expect(shown.event.bytes).toBe(200_000);
+    expect(shown.event.undecodable).toHaveLength(4096);
+    // Brackets inside strings do not count as nesting.
+    const flat = Buffer.from(JSON.stringify({ text: '['.repeat(1000) }));
+    expect(JSON.parse(showJson(entry('f4', {}, flat))).event).toEqual({ text: '['.repeat(1000) });
   });
 
   it('are picked by id, all or nothing', () => {

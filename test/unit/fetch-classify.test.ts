@@ -17,6 +17,7 @@ const SAMPLES: Array<[string, string, FetchErrorKind]> = [
   ['connection refused (ssh)', `ssh: connect to host 127.0.0.1 port 1: Connection refused\n${NO_ACCESS}`, 'connection'],
   ['unresolvable host', "fatal: unable to access 'http://nonexistent.invalid/x.git/': Could not resolve host: nonexistent.invalid\n", 'connection'],
   ['server too slow', "fatal: unable to access 'http://127.0.0.1:38765/a.git/': Operation too slow. Less than 1000 bytes/sec transferred the last 1 seconds\n", 'timeout'],
+  ['HTTP 302, not followed', "fatal: unable to access 'http://127.0.0.1:18778/x.git/': The requested URL returned error: 302\n", 'redirect'],
   ['HTTP 429', "remote: slow down\nfatal: unable to access 'http://127.0.0.1:18777/x.git/': The requested URL returned error: 429\n", 'throttled'],
   ['HTTP 503', "remote: unavailable\nfatal: unable to access 'http://127.0.0.1:38929/a.git/': The requested URL returned error: 503\n", 'server'],
   ['repository not found (http)', "fatal: repository 'http://127.0.0.1:38929/nope.git/' not found\n", 'not-found'],
