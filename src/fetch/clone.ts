@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { PermanentFetchError } from './errors.js';
 import { dirname, join } from 'node:path';
 import type { GitRunner } from './git-runner.js';
 import { TMP_DIR } from './paths.js';
@@ -8,6 +9,8 @@ import { TMP_DIR } from './paths.js';
 export async function tempPath(root: string, prefix: string): Promise<string> {
   const dir = join(root, TMP_DIR);
   await mkdir(dir, { recursive: true });
+  // A link here would build clones and quarantines outside replica.root.
+  if (!(await lstat(dir)).isDirectory()) throw new PermanentFetchError(`${dir} must be a directory, not a link`, 'invalid');
   return join(dir, `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
 }
 

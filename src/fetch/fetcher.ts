@@ -9,6 +9,7 @@ import { gitRunner } from './git-runner.js';
 import { WorkGate } from './work-gate.js';
 import { listRepositories } from './list-repositories.js';
 import { runMaintenance } from './maintenance.js';
+import { checkRepository } from './repo-guard.js';
 import { checkDeletable, checkNoOtherSpelling, checkRefNames, primaryUrl, repoPathUnder } from './paths.js';
 import { compareRefs, listRefs, NO_CHANGE } from './refs.js';
 import { fetchEverything, followHead } from './whole-sync.js';
@@ -179,6 +180,7 @@ class Engine implements ReplicaFetcher {
         traceHttp: /^https?:/i.test(this.deps.options.primaryUrl),
       });
       try {
+        if (existsSync(path)) checkRepository(path, repo);
         return await work({ repo, path, url, git, log, started, now: this.now });
       } catch (err) {
         const error = asFetchError(err, repo);

@@ -79,5 +79,8 @@ export function baseConfigArgs(): string[] {
   // A redirect is never followed: curl would send the primary's Authorization header to wherever
   // it points. primary.url must be the final URL.
   args.push('-c', 'http.followRedirects=false');
+  // No hook of a repository ever runs under pullrep (a reference-transaction hook would on every
+  // ref update): the hooks directory is one that cannot hold any.
+  args.push('-c', 'core.hooksPath=/dev/null');
   return args;
 }

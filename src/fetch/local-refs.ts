@@ -1,4 +1,6 @@
-import { closeSync, openSync, readFileSync, readSync, fstatSync } from 'node:fs';
+import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { PermanentFetchError } from './errors.js';
+import { READ_SAFELY, readLooseRefFile } from './repo-guard.js';
 import { join } from 'node:path';
 
 /**
@@ -23,14 +25,15 @@ export function readLocalRefs(gitDir: string, refs: readonly string[]): Map<stri
 }
 
 function readLoose(file: string): string | undefined | null {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readLooseRefFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
     throw err;
   }
+  if (text === undefined) return undefined;
   const value = text.trim();
   return /^[0-9a-f]{40,64}$/.test(value) ? value : null;
 }
@@ -41,13 +44,15 @@ function lookupPacked(file: string, refs: readonly string[]): Map<string, string
   const found = new Map<string, string>();
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    fd = openSync(file, READ_SAFELY);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return found;
     throw err;
   }
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new PermanentFetchError(`packed-refs of the replica is not a regular file: ${JSON.stringify(file)}`, 'invalid');
+    const size = stat.size;
     const head = readAt(fd, 0, Math.min(size, 256)).toString('utf8');
     const sorted = head.startsWith('# pack-refs with:') && / sorted\b/.test(head.split('\n')[0] ?? '');
     if (!sorted || size <= CHUNK * 4) {
