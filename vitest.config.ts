@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/setup-kafka.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration tests spawn git and talk to one broker; two cores do best with two files at a time.

@@ -1,7 +1,8 @@
 import { decodeEvent } from '../events/index.js';
 import type { Fetcher } from '../fetch/index.js';
 import type { Logger } from '../log/index.js';
-import { dueTime, readRetryState, stageOf, type InRecord, type LadderTopics, type RetryPolicy, type RetryState } from '../retry/index.js';
+import { BATCH_ERROR_HEADER } from '../kafka/index.js';
+import { dueTime, headerText, readRetryState, stageOf, type InRecord, type LadderTopics, type RetryPolicy, type RetryState } from '../retry/index.js';
 import type { Clock } from './clock.js';
 import { coalesce, type DecodedRecord, type RepoWork } from './coalesce.js';
 import type { HandOff } from './handoff.js';
@@ -83,6 +84,12 @@ export class BatchProcessor {
     const failed: Failed[] = [];
     const decoded: DecodedRecord<Item>[] = [];
     for (const item of items) {
+      // A batch the client could not decode arrives as one record that says why.
+      const batchError = headerText(item.record.headers, BATCH_ERROR_HEADER);
+      if (batchError !== undefined) {
+        failed.push({ item, failure: { retriable: false, errorClass: 'RecordBatchError', kind: 'invalid', message: batchError }, undecodable: true });
+        continue;
+      }
       try {
         decoded.push({ offset: item.record.offset, event: decodeEvent(item.record.value), raw: item });
       } catch (err) {

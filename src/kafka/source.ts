@@ -9,6 +9,8 @@ export function batchSource(kafka: Kafka, options: BatchSourceOptions): BatchSou
     heartbeatInterval: options.heartbeatIntervalMs,
     rebalanceTimeout: options.rebalanceTimeoutMs,
     maxWaitTimeInMs: options.maxWaitTimeMs,
+    maxBytes: options.maxBytes,
+    maxBytesPerPartition: options.maxBytesPerPartition,
     readUncommitted: false,
   });
   return {

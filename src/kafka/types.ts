@@ -71,6 +71,10 @@ export interface BatchSourceOptions {
   rebalanceTimeoutMs: number;
   /** Longest a fetch waits on the broker for new records. */
   maxWaitTimeMs: number;
+  /** Most bytes one fetch response may carry, all partitions together (compressed as stored). */
+  maxBytes: number;
+  /** Most bytes per partition in one fetch response (the broker still sends one batch larger than this). */
+  maxBytesPerPartition: number;
 }
 
 /** A group consumer that hands over batches and lets its user pause, resume, seek and commit. */

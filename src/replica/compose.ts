@@ -44,6 +44,10 @@ export interface ReplicaSetup {
  */
 const FETCH_MAX_WAIT_MS = 100;
 
+/** Bounds of one fetch response: all partitions, and per partition. */
+const FETCH_MAX_BYTES = 8 * 1024 * 1024;
+const FETCH_MAX_BYTES_PER_PARTITION = 1024 * 1024;
+
 /**
  * How long before its due time a held partition resumes. The client fetches a resumed partition
  * only once the fetch in flight returns (up to FETCH_MAX_WAIT_MS, or a pause of that length when
@@ -88,6 +92,10 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
     heartbeatIntervalMs: Math.max(100, Math.floor(consumerOptions.sessionTimeoutMs / 10)),
     rebalanceTimeoutMs: Math.max(60_000, consumerOptions.sessionTimeoutMs * 2),
     maxWaitTimeMs: FETCH_MAX_WAIT_MS,
+    // What one fetch may bring into memory, compressed; decompression is bounded per batch
+    // (src/kafka/record-batch.ts), and no event over 1 MiB is decoded (src/events/).
+    maxBytes: FETCH_MAX_BYTES,
+    maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
   });
   const pauser = new PartitionPauser({ control: source, clock, leadMs: RESUME_LEAD_MS });
   const metrics = createReplicaMetrics(registry, () => pauser.size);

@@ -27,5 +27,6 @@ export function failureRecord(input: {
   headers[HEADER.reason] = input.reason;
   if (input.repo !== undefined) headers[HEADER.repo] = input.repo;
   if (input.eventId !== undefined) headers[HEADER.eventId] = input.eventId;
-  return { topic: input.failedTopic, key: failureId(input.record), value: input.record.value, headers };
+  // Never a null value: on the compacted failed topic that would be a tombstone, erasing the failure.
+  return { topic: input.failedTopic, key: failureId(input.record), value: input.record.value ?? Buffer.alloc(0), headers };
 }

@@ -1,3 +1,4 @@
+import { CompressionTypes } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeEvent, makeEvent, type RefEvent } from '../../src/events/index.js';
 import { HEADER } from '../../src/retry/index.js';
@@ -164,4 +165,33 @@ describe('pullrep replica: records that must not stall a partition', () => {
     expect(failed?.headers[HEADER.reason]).toBe('permanent');
     expect(failed?.headers[HEADER.errorMessage]).toContain('is replicated here as');
   });
+
+  it('a gzip bomb and a record with 25,000 headers are settled once each; the event behind them is applied; memory stays bounded', async () => {
+    fx = await replicaFixture({ partitions: 1 });
+    const { running } = await fx.startReplica();
+    const producer = fx.kafka.producer();
+    await producer.connect();
+    try {
+      // 100 MB of zeros in one record: about 100 KB on the wire.
+      await producer.send({ topic: fx.topics.events, compression: CompressionTypes.GZIP, messages: [{ key: 'bomb', value: Buffer.alloc(100 * 1024 * 1024) }] });
+      const headers = Object.fromEntries(Array.from({ length: 25_000 }, (_, i) => [`h${i}`, 'v']));
+      await producer.send({ topic: fx.topics.events, messages: [{ key: 'headers', value: '{"v":1}', headers }] });
+    } finally {
+      await producer.disconnect();
+    }
+    const repo = await fx.newRepo();
+    const head = await pushCommit(repo.primary, 'main');
+    await fx.produce(fx.refsEvent(repo.name, { 'refs/heads/main': head }), repo.name);
+    await fx.converged(repo, 60_000);
+    const f = fx;
+    await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 3n, { what: 'every offset to be committed' });
+    const failed = await readTopic(fx.kafka, fx.topics.failed);
+    const messages = failed.map((r) => r.headers[HEADER.errorMessage] ?? '');
+    expect(messages.some((m) => m.includes('decompresses to more than'))).toBe(true);
+    expect(messages.some((m) => m.startsWith('event.kind'))).toBe(true);
+    expect(new Set(failed.map((r) => r.key)).size).toBe(2);
+    // The replica runs in this test process: it never held the 100 MB value.
+    const rss = Number(/^process_resident_memory_bytes (\d+)/m.exec(await running.registry.metrics())?.[1]);
+    expect(rss).toBeLessThan(600 * 1024 * 1024);
+  }, 120_000);
 });
