@@ -47,5 +47,5 @@ export async function replay(
 
 /** Marks failures resolved: a tombstone for each key; nothing else on the topic changes. */
 export async function tombstone(sink: RecordSink, failedTopic: string, entries: FailureEntry[]): Promise<void> {
-  await sink.send(entries.map((e) => ({ topic: failedTopic, key: e.id, value: null })));
+  await sink.send(entries.map((e) => ({ topic: failedTopic, key: e.key, value: null })));
 }

@@ -3,7 +3,10 @@ import { HEADER, headerText, readRetryState, type ErrorEntry, type Origin, type 
 
 /** One outstanding failure, as the operator sees it. */
 export interface FailureEntry {
+  /** The failure id as shown and typed (see idOfKey). */
   id: string;
+  /** The record's key as stored, which a tombstone must repeat byte for byte. */
+  key: Buffer;
   repo: string | null;
   eventId: string | null;
   kind: string | null;
@@ -18,8 +21,10 @@ export interface FailureEntry {
   original: Origin;
   /** Where the failure record is on the failed topic. */
   location: { partition: number; offset: string };
-  /** The event as consumed (may be undecodable). */
+  /** The event as consumed (may be undecodable); null when the reader was not asked to keep it. */
   value: Buffer | null;
+  /** Size of the event as consumed. */
+  valueBytes: number;
   headers: Record<string, string>;
 }
 
@@ -28,6 +33,7 @@ const REASONS = new Set(['permanent', 'exhausted', 'expired', 'undecodable', 'ov
 /** Reads a failed-topic record; every header is validated (they can be tampered with). */
 export function toEntry(
   id: string,
+  key: Buffer,
   record: { partition: number; offset: string; timestamp: number; value: Buffer | null; headers: RawHeaders },
   context: { topic: string; stages: number; now: number },
 ): FailureEntry {
@@ -51,6 +57,7 @@ export function toEntry(
   }
   return {
     id,
+    key,
     repo: event?.repo ?? null,
     eventId: event?.id ?? null,
     kind: event?.kind ?? null,
@@ -65,6 +72,7 @@ export function toEntry(
     original: state.original,
     location: { partition: record.partition, offset: record.offset },
     value: record.value,
+    valueBytes: record.value?.length ?? 0,
     headers,
   };
 }

@@ -41,7 +41,7 @@ export function nestsDeeperThan(text: string, max: number): boolean {
 /** `failed show`: everything known about one failure. Any value is shown: parsed when it is sane JSON, else as bounded text. */
 export function showJson(entry: FailureEntry): string {
   const text = entry.value?.toString('utf8') ?? null;
-  const undecodable = () => ({ undecodable: text === null ? null : text.slice(0, MAX_SHOWN_TEXT), bytes: entry.value?.length ?? 0 });
+  const undecodable = () => ({ undecodable: text === null ? null : text.slice(0, MAX_SHOWN_TEXT), bytes: entry.valueBytes });
   let event: unknown;
   if (text !== null && nestsDeeperThan(text, MAX_SHOWN_DEPTH)) event = undecodable();
   else {
@@ -51,7 +51,7 @@ export function showJson(entry: FailureEntry): string {
       event = undecodable();
     }
   }
-  const { value: _value, ...rest } = entry;
+  const { value: _value, key: _key, ...rest } = entry;
   return JSON.stringify({ ...rest, event }, null, 2) + '\n';
 }
 

@@ -1,40 +1,58 @@
-import { MissingTopicError, type KafkaClient } from '../kafka/index.js';
+import { MissingTopicError, type ConsumedMessage, type KafkaClient } from '../kafka/index.js';
 import { toEntry, type FailureEntry } from './entry.js';
-
-type RawFailure = Parameters<typeof toEntry>[1];
 
 /** Keys longer than this are not failure ids; such records are skipped. */
 const MAX_KEY = 128;
 
 /**
+ * The id shown for a failed-topic key: the key itself when it is printable UTF-8 (pullrep's
+ * ids are), else `hex:` and its bytes, so two different byte keys never show as one entry.
+ */
+export function idOfKey(key: Buffer): string {
+  const text = key.toString('utf8');
+  // eslint-disable-next-line no-control-regex
+  const exact = Buffer.from(text, 'utf8').equals(key) && !/[\u0000-\u001f\u007f-\u009f]/.test(text) && !text.startsWith('hex:');
+  return exact ? text : `hex:${key.toString('hex')}`;
+}
+
+export interface ReadOptions {
+  topic: string;
+  stages: number;
+  now?: () => number;
+  timeoutMs?: number;
+  /**
+   * Which entries keep the event they carry (show and replay need it; a listing does not).
+   * Entries are built as records arrive and only these keep their value, so memory follows what
+   * is shown, not what the topic holds.
+   */
+  keepValue?: (entry: FailureEntry) => boolean;
+}
+
+/**
  * What is outstanding on a failed topic: for each key, its latest record, unless that is a
  * tombstone (resolved or replayed). Reads from the beginning to the end offsets captured at start.
  */
-export async function readOutstanding(
-  kafka: KafkaClient,
-  options: { topic: string; stages: number; now?: () => number; timeoutMs?: number },
-): Promise<FailureEntry[]> {
-  // The latest record of each key; entries are built once, at the end, for what is outstanding.
-  const latest = new Map<string, RawFailure | null>();
-  const now = options.now ?? Date.now;
-  await kafka.readToEnd(
-    options.topic,
-    (partition, message) => {
-      const id = message.key?.toString('utf8');
-      if (!id || id.length > MAX_KEY) return;
-      if (message.value === null) {
-        latest.set(id, null);
-        return;
-      }
-      latest.set(id, { partition, offset: message.offset, timestamp: Number(message.timestamp), value: message.value, headers: message.headers });
-    },
-    { timeoutMs: options.timeoutMs },
-  ).catch((err: unknown) => {
+export async function readOutstanding(kafka: KafkaClient, options: ReadOptions): Promise<FailureEntry[]> {
+  const latest = new Map<string, FailureEntry | null>();
+  const at = (options.now ?? Date.now)();
+  const keep = options.keepValue ?? (() => false);
+  const onRecord = (partition: number, message: ConsumedMessage) => {
+    const key = message.key;
+    if (!key || key.length === 0 || key.length > MAX_KEY) return;
+    const id = idOfKey(key);
+    if (message.value === null) {
+      latest.set(id, null);
+      return;
+    }
+    const record = { partition, offset: message.offset, timestamp: Number(message.timestamp), value: message.value, headers: message.headers };
+    const entry = toEntry(id, key, record, { topic: options.topic, stages: options.stages, now: at });
+    latest.set(id, keep(entry) ? entry : { ...entry, value: null });
+  };
+  await kafka.readToEnd(options.topic, onRecord, { timeoutMs: options.timeoutMs }).catch((err: unknown) => {
     // No failed topic yet: nothing has failed on this replica.
     if (!(err instanceof MissingTopicError)) throw err;
   });
-  const at = now();
-  return [...latest.entries()]
-    .flatMap(([id, record]) => (record ? [toEntry(id, record, { topic: options.topic, stages: options.stages, now: at })] : []))
+  return [...latest.values()]
+    .filter((e): e is FailureEntry => e !== null)
     .sort((a, b) => a.lastFailureAt.localeCompare(b.lastFailureAt) || a.id.localeCompare(b.id));
 }

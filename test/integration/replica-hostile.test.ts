@@ -4,7 +4,8 @@ import { encodeEvent, makeEvent, type RefEvent } from '../../src/events/index.js
 import { HEADER } from '../../src/retry/index.js';
 import { existsSync } from 'node:fs';
 import { git, pushCommit, readRefs } from '../helpers/git.js';
-import { kcatProduce, readTopic } from '../helpers/kafka.js';
+import { readOutstanding } from '../../src/failed/index.js';
+import { kcatProduce, readTopic, testClient } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/wait.js';
 import { committedOffsets, pullrep, replicaFixture, type ReplicaFixture } from './replica-fixture.js';
 
@@ -194,4 +195,41 @@ describe('pullrep replica: records that must not stall a partition', () => {
     const rss = Number(/^process_resident_memory_bytes (\d+)/m.exec(await running.registry.metrics())?.[1]);
     expect(rss).toBeLessThan(600 * 1024 * 1024);
   }, 120_000);
+
+  it('failed keys are read exactly: two byte keys that decode alike are two entries, and resolving one touches only it', async () => {
+    fx = await replicaFixture({ partitions: 1 });
+    await fx.startReplica();
+    const producer = fx.kafka.producer();
+    await producer.connect();
+    try {
+      const keys = [Buffer.from([0x66, 0xff]), Buffer.from([0x66, 0xfe]), Buffer.from('f\ufffd')];
+      await producer.send({ topic: fx.topics.failed, messages: keys.map((key) => ({ key, value: '{"v":1}' })) });
+    } finally {
+      await producer.disconnect();
+    }
+    const list = async () => (JSON.parse(await pullrep(fx as ReplicaFixture, ['failed', 'list', '--json'])) as Array<{ id: string }>).map((e) => e.id).sort();
+    expect(await list()).toEqual(['f\ufffd', 'hex:66fe', 'hex:66ff'].sort());
+    expect(await pullrep(fx, ['failed', 'resolve', 'hex:66ff'])).toContain('1 resolved');
+    expect(await list()).toEqual(['f\ufffd', 'hex:66fe'].sort());
+  });
+
+  it('failed list keeps no event in memory; show keeps only the one it shows, and shows any value', async () => {
+    fx = await replicaFixture({ partitions: 1 });
+    const producer = fx.kafka.producer();
+    await producer.connect();
+    try {
+      for (let i = 0; i < 20; i++) await producer.send({ topic: fx.topics.failed, messages: [{ key: `f${String(i).padStart(15, '0')}`, value: Buffer.alloc(900 * 1024, 'v') }] });
+      await producer.send({ topic: fx.topics.failed, messages: [{ key: 'fdeep00000000000', value: '['.repeat(100_000) + ']'.repeat(100_000) }] });
+    } finally {
+      await producer.disconnect();
+    }
+    const entries = await readOutstanding(testClient(), { topic: fx.topics.failed, stages: 2 });
+    expect(entries).toHaveLength(21);
+    expect(entries.every((e) => e.value === null)).toBe(true);
+    expect(entries.filter((e) => e.valueBytes === 900 * 1024)).toHaveLength(20);
+    const shown = await readOutstanding(testClient(), { topic: fx.topics.failed, stages: 2, keepValue: (e) => e.id === 'fdeep00000000000' });
+    expect(shown.filter((e) => e.value !== null).map((e) => e.id)).toEqual(['fdeep00000000000']);
+    const deep = JSON.parse(await pullrep(fx, ['failed', 'show', 'fdeep00000000000'])) as { event: { bytes: number } };
+    expect(deep.event.bytes).toBe(200_000);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeEvent, makeEvent, type RefEvent } from '../../src/events/index.js';
-import { failureId, listJson, listTable, pick, showJson, toEntry, UnknownFailureError, FAILURE_ID } from '../../src/failed/index.js';
+import { failureId, idOfKey, listJson, listTable, pick, showJson, toEntry, UnknownFailureError, FAILURE_ID } from '../../src/failed/index.js';
 import { HEADER } from '../../src/retry/index.js';
 
 const NOW = 1_700_000_000_000;
@@ -8,10 +8,23 @@ const ctx = { topic: 'ev.r.failed', stages: 2, now: NOW };
 const event = makeEvent<RefEvent>({ kind: 'refs-updated', repo: 'g/x.git', origin: 'p', refs: [{ ref: 'refs/heads/main', old: '0'.repeat(40), new: 'a'.repeat(40) }] } as never);
 
 function entry(id: string, headers: Record<string, string>, value: Buffer | null = encodeEvent(event)) {
-  return toEntry(id, { partition: 1, offset: '9', timestamp: NOW - 100, value, headers }, ctx);
+  return toEntry(id, Buffer.from(id), { partition: 1, offset: '9', timestamp: NOW - 100, value, headers }, ctx);
 }
 
 describe('failure ids', () => {
+  it('show a key exactly: printable UTF-8 as it is, anything else as its bytes, so two keys never show as one', () => {
+    expect(idOfKey(Buffer.from('f0123456789abcde'))).toBe('f0123456789abcde');
+    const a = Buffer.from([0x66, 0xff]);
+    const b = Buffer.from([0x66, 0xfe]);
+    // Both decode to "f\ufffd" as UTF-8: read lossily they were one entry, and resolving it tombstoned a third key.
+    expect(a.toString('utf8')).toBe(b.toString('utf8'));
+    expect(idOfKey(a)).toBe('hex:66ff');
+    expect(idOfKey(b)).toBe('hex:66fe');
+    expect(idOfKey(Buffer.from('f\u202e'))).toBe('f\u202e');
+    expect(idOfKey(Buffer.from('a\nb'))).toBe('hex:610a62');
+    expect(idOfKey(Buffer.from('hex:66ff'))).toBe('hex:6865783a36366666');
+  });
+
   it('are stable for a record and differ between records', () => {
     const a = failureId({ topic: 'ev', partition: 0, offset: '1' });
     expect(a).toMatch(FAILURE_ID);

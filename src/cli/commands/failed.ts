@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
+import type { FailureEntry } from '../../failed/index.js';
 import type { KafkaClient, RecordSink } from '../../kafka/index.js';
 import { makeContext, type CommandContext, type GlobalOptions, type Runtime } from '../context.js';
 
-async function outstanding(ctx: CommandContext) {
+/** The outstanding failures; only those `keepValue` selects keep their event in memory. */
+async function outstanding(ctx: CommandContext, keepValue?: (entry: FailureEntry) => boolean) {
   const { readOutstanding } = await import('../../failed/index.js');
   const { replicaTopics } = await import('../../replica/topics.js');
   const topics = replicaTopics(ctx.options.topics);
   const kafka = ctx.kafka();
-  const entries = await readOutstanding(kafka, { topic: topics.failed, stages: ctx.options.topics.stages });
+  const entries = await readOutstanding(kafka, { topic: topics.failed, stages: ctx.options.topics.stages, ...(keepValue ? { keepValue } : {}) });
   return { entries, topics, kafka };
 }
 
@@ -44,7 +46,7 @@ export function registerFailed(program: Command, runtime: Runtime): void {
     .argument('<id>', 'failure id (from failed list)')
     .action(async (id: string) => {
       const { pick, showJson } = await import('../../failed/index.js');
-      const { entries } = await outstanding(context());
+      const { entries } = await outstanding(context(), (e) => e.id === id);
       const [entry] = pick(entries, [id]);
       if (entry) runtime.stdout.write(showJson(entry));
     });
@@ -61,7 +63,9 @@ export function registerFailed(program: Command, runtime: Runtime): void {
       if (selectors !== 1) throw new Error('name failure ids, or --repo <repo>, or --all (exactly one of them)');
       const ctx = context();
       const { pick, replay } = await import('../../failed/index.js');
-      const { entries, topics, kafka } = await outstanding(ctx);
+      const wanted = new Set(ids);
+      const selected = (e: FailureEntry) => Boolean(opts.all) || (opts.repo !== undefined ? e.repo === opts.repo : wanted.has(e.id));
+      const { entries, topics, kafka } = await outstanding(ctx, selected);
       const chosen = opts.all ? entries : opts.repo !== undefined ? entries.filter((e) => e.repo === opts.repo) : pick(entries, ids);
       for (const e of chosen) runtime.stdout.write(`${opts.dryRun ? 'would replay' : 'replaying'} ${e.id} ${e.repo ?? '(undecodable)'}\n`);
       if (opts.dryRun || chosen.length === 0) {
