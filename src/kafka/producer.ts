@@ -61,7 +61,7 @@ function isUnknownTopic(err: unknown): boolean {
  * serves both the connection and the first send. Installed only with the workarounds (see
  * workarounds.ts); without them, or without the expected internals, this is a plain producer.
  */
-function producerFor(kafka: Kafka, config: ProducerConfig, topics: readonly string[]): Producer {
+export function producerFor(kafka: Kafka, config: ProducerConfig, topics: readonly string[]): Producer {
   if (!workaroundState().producerTopics) return kafka.producer(config);
   const holder = kafka as unknown as Record<symbol, unknown>;
   const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
