@@ -61,7 +61,7 @@ export class BatchProcessor {
     for (const record of records) {
       const state = stage === 0 ? undefined : this.readState(record, stage, now);
       if (stage > 0) {
-        const dueAt = dueTime({ stage, appendTime: record.timestamp, now, headerDueAt: state?.dueAt, notBefore: state?.notBefore }, this.deps.policy);
+        const dueAt = dueTime({ stage, appendTime: record.timestamp, now, headerDueAt: state?.dueAt }, this.deps.policy);
         if (dueAt > now) {
           waiting = { offset: record.offset, dueAt };
           break;
@@ -85,7 +85,7 @@ export class BatchProcessor {
     const decoded: DecodedRecord<Item>[] = [];
     for (const item of items) {
       // A batch the client could not decode arrives as one record that says why.
-      const batchError = headerText(item.record.headers, BATCH_ERROR_HEADER);
+      const batchError = item.record.key === null && item.record.value === null ? headerText(item.record.headers, BATCH_ERROR_HEADER) : undefined;
       if (batchError !== undefined) {
         failed.push({ item, failure: { retriable: false, errorClass: 'RecordBatchError', kind: 'invalid', message: batchError }, undecodable: true });
         continue;

@@ -48,7 +48,6 @@ export function routeFailure(f: Failed, stage: number, deps: RouteDeps): Routed 
     errorMessage: f.failure.message,
     replica: deps.replica,
     origin: { topic: record.topic, partition: record.partition, offset: record.offset },
-    retryAfterMs: f.failure.retryAfterMs,
   });
   const hop = f.undecodable
     ? ({ to: 'failed', reason: 'undecodable' } as const)

@@ -37,8 +37,9 @@ export async function readOutstanding(kafka: KafkaClient, options: ReadOptions):
   const at = (options.now ?? Date.now)();
   const keep = options.keepValue ?? (() => false);
   const onRecord = (partition: number, message: ConsumedMessage) => {
-    const key = message.key;
-    if (!key || key.length === 0 || key.length > MAX_KEY) return;
+    if (!message.key || message.key.length === 0 || message.key.length > MAX_KEY) return;
+    // A copy: the consumed key is a view into the whole fetch response, which must not stay alive.
+    const key = Buffer.from(message.key);
     const id = idOfKey(key);
     if (message.value === null) {
       latest.set(id, null);
@@ -46,7 +47,7 @@ export async function readOutstanding(kafka: KafkaClient, options: ReadOptions):
     }
     const record = { partition, offset: message.offset, timestamp: Number(message.timestamp), value: message.value, headers: message.headers };
     const entry = toEntry(id, key, record, { topic: options.topic, stages: options.stages, now: at });
-    latest.set(id, keep(entry) ? entry : { ...entry, value: null });
+    latest.set(id, keep(entry) ? { ...entry, value: Buffer.from(message.value) } : { ...entry, value: null });
   };
   await kafka.readToEnd(options.topic, onRecord, { timeoutMs: options.timeoutMs }).catch((err: unknown) => {
     // No failed topic yet: nothing has failed on this replica.

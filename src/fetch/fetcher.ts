@@ -122,7 +122,7 @@ class Engine implements ReplicaFetcher {
       }
       this.failures.succeeded(repo);
       return finish(ctx, NO_CHANGE);
-    });
+    }, false);
     return { deleted };
   }
 
@@ -160,12 +160,13 @@ class Engine implements ReplicaFetcher {
   }
 
   /** Validates, then runs `work` in the repository's turn with a git runner bound to this call. */
-  private async locked(repo: string, options: SyncOptions, work: (ctx: SyncContext) => Promise<SyncResult>): Promise<SyncResult> {
+  private async locked(repo: string, options: SyncOptions, work: (ctx: SyncContext) => Promise<SyncResult>, guard = true): Promise<SyncResult> {
     if (this.closed) throw new TransientFetchError('the fetcher is closed', 'aborted');
     const path = repoPathUnder(this.root, repo, 'replica.root');
     const url = primaryUrl(this.deps.options.primaryUrl, repo);
     const log = this.deps.logger.child({ repo });
-    return this.gate.run(repo, async () => {
+    // One turn for a name and its other spelling (with or without .git): they are one repository.
+    return this.gate.run(repo.replace(/\.git$/, ''), async () => {
       if (options.signal?.aborted) throw new TransientFetchError(`sync of ${repo} aborted before it started`, 'aborted');
       const started = this.now();
       const git = gitRunner({
@@ -180,7 +181,8 @@ class Engine implements ReplicaFetcher {
         traceHttp: /^https?:/i.test(this.deps.options.primaryUrl),
       });
       try {
-        if (existsSync(path)) checkRepository(path, repo);
+        // Deleting runs no git and follows no link: a repository the guard refuses can still go.
+        if (guard && existsSync(path)) checkRepository(path, repo);
         return await work({ repo, path, url, git, log, started, now: this.now });
       } catch (err) {
         const error = asFetchError(err, repo);

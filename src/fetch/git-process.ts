@@ -153,7 +153,11 @@ function readHttpTrace(stream: NodeJS.ReadableStream, outcome: GitOutcome): void
       const header = RECV_HEADER.exec(line)?.[1]?.trim();
       if (!header) continue;
       const status = /^HTTP\/[\d.]+ (\d{3})\b/.exec(header)?.[1];
-      if (status !== undefined && (outcome.httpStatuses ??= []).length < 64) outcome.httpStatuses.push(Number(status));
+      if (status !== undefined) {
+        // A new response: its own Retry-After, not an earlier one's.
+        outcome.retryAfterMs = undefined;
+        if ((outcome.httpStatuses ??= []).length < 64) outcome.httpStatuses.push(Number(status));
+      }
       const retryAfter = /^retry-after:\s*(.+)$/i.exec(header)?.[1];
       if (retryAfter !== undefined) {
         const ms = retryAfterMs(retryAfter, Date.now());

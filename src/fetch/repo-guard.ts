@@ -13,6 +13,10 @@ import { PermanentFetchError } from './errors.js';
 const DIRECTORIES = ['objects', 'objects/pack', 'objects/info', 'refs', 'refs/heads', 'refs/tags'];
 const FILES = ['HEAD', 'config', 'packed-refs', 'objects/info/alternates'];
 
+/** The one remote a mirror clone writes, and its keys. */
+const REMOTE = 'origin';
+const REMOTE_KEYS = new Set(['url', 'fetch', 'mirror']);
+
 /** Sections and keys of a repository's config that pullrep never writes and git would act on. */
 const FORBIDDEN_SECTIONS = new Set(['url', 'http', 'include', 'includeif', 'credential']);
 const FORBIDDEN_CORE_KEYS = new Set(['hookspath', 'sshcommand', 'fsmonitor', 'alternaterefscommand', 'gitproxy', 'askpass', 'editor', 'pager', 'worktree']);
@@ -35,6 +39,8 @@ export function checkRepository(gitDir: string, repo: string): void {
   // pullrep never makes a replica borrow objects; alternates would let git read (and run
   // core.alternateRefsCommand for) another repository.
   if (lstatSync(join(gitDir, 'objects/info/alternates'), { throwIfNoEntry: false })) refuse('it has objects/info/alternates');
+  // git reads config.worktree too when extensions.worktreeConfig is set: pullrep never sets it.
+  if (lstatSync(join(gitDir, 'config.worktree'), { throwIfNoEntry: false })) refuse('it has a config.worktree');
   const problem = configProblem(join(gitDir, 'config'));
   if (problem) refuse(problem);
 }
@@ -51,23 +57,35 @@ function configProblem(file: string): string | undefined {
     throw err;
   }
   let section = '';
+  let subsection: string | undefined;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (!line || line.startsWith('#') || line.startsWith(';')) continue;
-    const header = /^\[\s*([A-Za-z0-9.-]+)(?:\s+"[^"]*")?\s*\]\s*(.*)$/.exec(line);
+    // A continued line would hide what follows from this reading; pullrep never writes one.
+    if (line.endsWith('\\')) return 'its config continues a line with a backslash';
+    const header = /^\[\s*([A-Za-z0-9.-]+)(?:\s+"([^"]*)")?\s*\]\s*(.*)$/.exec(line);
     let entry = line;
     if (header) {
       section = (header[1] ?? '').toLowerCase();
-      const sub = section.indexOf('.');
-      if (sub >= 0) section = section.slice(0, sub);
-      entry = header[2] ?? '';
+      subsection = header[2];
+      const dot = section.indexOf('.');
+      if (dot >= 0) {
+        subsection = section.slice(dot + 1);
+        section = section.slice(0, dot);
+      }
+      entry = header[3] ?? '';
       if (FORBIDDEN_SECTIONS.has(section)) return `its config has a [${section}] section, which pullrep never sets`;
+      // git applies a remote named like the URL it fetches (uploadpack, proxy …): only origin is ours.
+      if (section === 'remote' && subsection !== REMOTE) return 'its config has a remote other than origin';
       if (!entry) continue;
     } else if (line.startsWith('[')) {
       return 'its config has a section header pullrep cannot read';
     }
     const key = /^([A-Za-z][A-Za-z0-9-]*)/.exec(entry)?.[1]?.toLowerCase();
-    if (section === 'core' && key !== undefined && FORBIDDEN_CORE_KEYS.has(key)) return `its config sets core.${key}, which pullrep never sets`;
+    if (key === undefined) continue;
+    if (section === 'core' && FORBIDDEN_CORE_KEYS.has(key)) return `its config sets core.${key}, which pullrep never sets`;
+    if (section === 'remote' && !REMOTE_KEYS.has(key)) return `its config sets remote.origin.${key}, which pullrep never sets`;
+    if (section === 'extensions' && key === 'worktreeconfig') return 'its config sets extensions.worktreeConfig, which pullrep never sets';
   }
   return undefined;
 }

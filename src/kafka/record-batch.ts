@@ -133,33 +133,58 @@ export async function decodeRecordBatch(fetch: FetchDecoder, partial: PartialBat
   const body = fetch.slice(length).buffer;
   fetch.forward(length);
   if (body.length < length) throw new partial(`Tried to decode a partial record batch: remainingBytes(${body.length}) < recordBatchLength(${length})`);
-  const reader = new Reader(body);
-  const partitionLeaderEpoch = reader.int32();
-  const magicByte = reader.int8();
-  reader.int32(); // CRC: not checked (kafkajs does not either)
-  const attributes = reader.int16();
-  const context: BatchContext = {
-    firstOffset,
-    partitionLeaderEpoch,
-    lastOffsetDelta: reader.int32(),
-    firstTimestamp: reader.int64().toString(),
-    maxTimestamp: reader.int64().toString(),
-    producerId: reader.int64().toString(),
-    producerEpoch: reader.int16(),
-    firstSequence: reader.int32(),
-    inTransaction: (attributes & TRANSACTIONAL_FLAG) !== 0,
-    isControlBatch: (attributes & CONTROL_FLAG) !== 0,
-    timestampType: (attributes & TIMESTAMP_TYPE_FLAG) !== 0 ? LOG_APPEND_TIME : CREATE_TIME,
-    magicByte,
-  };
-  const count = reader.int32();
-  const { magicByte: _magic, ...batch } = context;
+  let context: BatchContext | undefined;
   try {
-    const records = await readRecords(reader, attributes & CODEC_MASK, count, context);
-    return { ...batch, records };
+    const reader = new Reader(body);
+    const partitionLeaderEpoch = reader.int32();
+    const magicByte = reader.int8();
+    reader.int32(); // CRC: not checked (kafkajs does not either)
+    const attributes = reader.int16();
+    context = {
+      firstOffset,
+      partitionLeaderEpoch,
+      lastOffsetDelta: reader.int32(),
+      firstTimestamp: reader.int64().toString(),
+      maxTimestamp: reader.int64().toString(),
+      producerId: reader.int64().toString(),
+      producerEpoch: reader.int16(),
+      firstSequence: reader.int32(),
+      inTransaction: (attributes & TRANSACTIONAL_FLAG) !== 0,
+      isControlBatch: (attributes & CONTROL_FLAG) !== 0,
+      timestampType: (attributes & TIMESTAMP_TYPE_FLAG) !== 0 ? LOG_APPEND_TIME : CREATE_TIME,
+      magicByte,
+    };
+    const count = reader.int32();
+    return { ...withoutMagic(context), records: await readRecords(reader, attributes & CODEC_MASK, count, context) };
   } catch (err) {
-    return { ...batch, records: [placeholder(context, reason(err))] };
+    const known = context ?? unreadableHeader(firstOffset);
+    // A control batch (a transaction marker) that cannot be read is left out: a placeholder
+    // without its marker would be read as an ordinary record.
+    return { ...withoutMagic(known), records: known.isControlBatch ? [] : [placeholder(known, reason(err))] };
   }
+}
+
+function withoutMagic(context: BatchContext): Omit<BatchContext, 'magicByte'> {
+  const { magicByte: _magic, ...rest } = context;
+  return rest;
+}
+
+/** What is known of a batch whose header cannot be read: where it starts. */
+function unreadableHeader(firstOffset: string): BatchContext {
+  return {
+    firstOffset,
+    partitionLeaderEpoch: -1,
+    lastOffsetDelta: 0,
+    firstTimestamp: '-1',
+    maxTimestamp: '-1',
+    producerId: '-1',
+    producerEpoch: -1,
+    firstSequence: -1,
+    inTransaction: false,
+    isControlBatch: false,
+    timestampType: CREATE_TIME,
+    magicByte: 2,
+  };
 }
 
 async function readRecords(reader: Reader, codec: number, count: number, context: BatchContext): Promise<BatchRecord[]> {

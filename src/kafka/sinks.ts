@@ -57,17 +57,27 @@ async function sendAll(target: Pick<Producer, 'sendBatch'>, records: readonly Pr
   for (const chunk of requestChunks(records)) await target.sendBatch({ topicMessages: topicMessages(chunk), acks: -1 });
 }
 
+/** Connects; a producer whose connection failed is disconnected, so it leaves nothing running. */
+async function connectOrDisconnect(producer: Producer): Promise<void> {
+  try {
+    await producer.connect();
+  } catch (err) {
+    await producer.disconnect().catch(() => undefined);
+    throw err;
+  }
+}
+
 /** An idempotent producer, connected; every send waits for all in-sync replicas. */
 export async function recordSink(kafka: Kafka): Promise<RecordSink> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  await connectOrDisconnect(producer);
   return { send: (records) => sendAll(producer, records), disconnect: () => producer.disconnect() };
 }
 
 /** A transactional producer with a stable id, connected (which fences a predecessor with that id). */
 export async function transactionalSink(kafka: Kafka, transactionalId: string): Promise<TransactionalSink> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, transactionalId });
-  await producer.connect();
+  await connectOrDisconnect(producer);
   return {
     async begin() {
       const tx = await producer.transaction();

@@ -9,12 +9,12 @@ import { PartitionWork } from '../consumer/partition-work.js';
 import { BatchProcessor } from '../consumer/processor.js';
 import { ReplicaConsumer } from '../consumer/replica-consumer.js';
 import { createFetcher, scheduleMaintenance, type Fetcher, type ReplicaFetcher } from '../fetch/index.js';
-import { createMetricsRegistry, type Registry } from '../http/metrics-registry.js';
+import { createMetricsRegistry, scrape, type Registry } from '../http/metrics-registry.js';
 import { startHttpEndpoint, type HttpEndpoint } from '../http/server.js';
 import type { KafkaClient } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
 import { consumedTopics, ladderDelays } from '../retry/index.js';
-import { claimMemberSlot, processAlive, type MemberSlot } from './member-slot.js';
+import { claimMemberSlot, runningProcess, type MemberSlot } from './member-slot.js';
 import { ReplicaService } from './service.js';
 import { ensureTopics } from './topics.js';
 
@@ -69,6 +69,8 @@ export interface RunningReplica {
   service: ReplicaService;
   metrics: ReplicaMetrics;
   registry: Registry;
+  /** What /metrics serves: the replica's metrics and the process's. */
+  scrape(): Promise<string>;
   http: HttpEndpoint | undefined;
 }
 
@@ -107,7 +109,8 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
   try {
     if (consumerOptions.transactions) {
       const host = setup.host ?? hostname();
-      slot = await claimMemberSlot({ dir: join(options.fetch.root, '.pullrep-members', consumerOptions.replica), host, pid: process.pid, isAlive: processAlive });
+      const self = runningProcess(process.pid) ?? { pid: process.pid, start: '' };
+      slot = await claimMemberSlot({ dir: join(options.fetch.root, '.pullrep-members', consumerOptions.replica), host, self, running: runningProcess });
       const transactionalId = transactionalIdFor(consumerOptions.replica, host, slot.slot);
       handOff = transactionalHandOff({ sink: await kafka.transactionalSink(transactionalId), groupId: consumerOptions.replica });
       logger.info({ transactionalId }, 'transactional hand-off');
@@ -141,7 +144,7 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
       onFatal: (err) => service?.fail(err, setup.onFailed),
     });
     if (options.http.port !== 0) {
-      http = await startHttpEndpoint({ ...options.http, logger, metrics: () => registry.metrics(), ready: () => service?.ready ?? false });
+      http = await startHttpEndpoint({ ...options.http, logger, metrics: () => scrape(registry), ready: () => service?.ready ?? false });
     }
     const maintenance =
       options.fetch.maintenanceIntervalMs > 0
@@ -163,5 +166,5 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
   }
   await service.start();
   logger.info({ replica: consumerOptions.replica, topics, delaysMs: ladderDelays(options.ladder) }, 'replica running');
-  return { service, metrics, registry, http };
+  return { service, metrics, registry, scrape: () => scrape(registry), http };
 }

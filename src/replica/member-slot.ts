@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -11,41 +12,57 @@ export interface SlotDeps {
   /** Directory of the slot files (one replica's, under replica.root). */
   dir: string;
   host: string;
-  pid: number;
-  /** Whether a process of this host is still running. */
-  isAlive(pid: number): boolean;
+  /** This process: its pid and what tells it apart from an earlier process with the same pid. */
+  self: ProcessIdentity;
+  /** The identity of the process running with this pid now, or undefined when none does. */
+  running(pid: number): ProcessIdentity | undefined;
   /** Slots tried before giving up. */
   maxSlots?: number;
+  /** How long a fresh claim is left before it is read back (a contender taking the same stale slot shows by then). */
+  settleMs?: number;
+}
+
+export interface ProcessIdentity {
+  pid: number;
+  /** When the process started (clock ticks since boot, with the boot's id); '' when unknown. */
+  start: string;
 }
 
 /**
- * Claims the lowest free member slot of this replica: a file `<dir>/<slot>` holding "host pid".
- * A process that restarts after a crash finds its old slot free (its pid is gone) and takes it
- * again, so an identity derived from the slot (the transactional id) is stable across restarts
- * while two live processes never share one. A slot written by another host counts as taken.
+ * Claims the lowest free member slot of this replica: a file `<dir>/<slot>` holding
+ * "host pid start". A process that restarts after a crash finds its old slot free and takes it
+ * again, so an identity derived from the slot (the transactional id) is stable across restarts,
+ * while two live processes never share one. A slot is free when its process is gone: no process
+ * has that pid, or the one that has it started at another time (a pid reused after a reboot, or
+ * this very process in a container whose pid is always 1). A slot written by another host counts
+ * as taken. Two processes taking over the same stale slot at once are told apart by reading the
+ * claim back after `settleMs`: the one that finds another's claim there tries the next slot.
  */
 export async function claimMemberSlot(deps: SlotDeps): Promise<MemberSlot> {
   await mkdir(deps.dir, { recursive: true });
   const maxSlots = deps.maxSlots ?? 256;
+  const mine = `${deps.host} ${deps.self.pid} ${deps.self.start}`;
   for (let slot = 0; slot < maxSlots; slot++) {
     const path = join(deps.dir, String(slot));
-    if ((await create(path, deps)) || ((await takeOverIfStale(path, deps)) && (await create(path, deps)))) {
-      return {
-        slot,
-        release: async () => {
-          if ((await readFile(path, 'utf8').catch(() => '')).trim() === `${deps.host} ${deps.pid}`) await rm(path, { force: true });
-        },
-      };
-    }
+    const claimed = (await create(path, mine)) || ((await takeOverIfStale(path, deps)) && (await create(path, mine)));
+    if (!claimed) continue;
+    await new Promise((resolve) => setTimeout(resolve, deps.settleMs ?? 200));
+    if ((await readFile(path, 'utf8').catch(() => '')).trim() !== mine) continue;
+    return {
+      slot,
+      release: async () => {
+        if ((await readFile(path, 'utf8').catch(() => '')).trim() === mine) await rm(path, { force: true });
+      },
+    };
   }
   throw new Error(`no free member slot in ${deps.dir} (${maxSlots} taken)`);
 }
 
-async function create(path: string, deps: SlotDeps): Promise<boolean> {
+async function create(path: string, content: string): Promise<boolean> {
   try {
     const handle = await open(path, 'wx');
     try {
-      await handle.writeFile(`${deps.host} ${deps.pid}\n`);
+      await handle.writeFile(`${content}\n`);
       await handle.sync();
     } finally {
       await handle.close();
@@ -57,12 +74,13 @@ async function create(path: string, deps: SlotDeps): Promise<boolean> {
   }
 }
 
-/** Moves a slot file aside when its process (on this host) is gone; only one contender's rename succeeds. */
+/** Moves a slot file aside when its process (on this host) is gone. */
 async function takeOverIfStale(path: string, deps: SlotDeps): Promise<boolean> {
-  const [host, pidText] = (await readFile(path, 'utf8').catch(() => '')).trim().split(' ');
+  const [host, pidText, start = ''] = (await readFile(path, 'utf8').catch(() => '')).trim().split(' ');
   const pid = Number(pidText);
-  if (host !== deps.host || !Number.isInteger(pid) || pid <= 0 || deps.isAlive(pid)) return false;
-  const aside = `${path}.stale-${deps.pid}`;
+  if (host !== deps.host || !Number.isInteger(pid) || pid <= 0) return false;
+  if (alive(pid, start, deps)) return false;
+  const aside = `${path}.stale-${deps.self.pid}-${Date.now()}`;
   try {
     await rename(path, aside);
   } catch {
@@ -72,12 +90,37 @@ async function takeOverIfStale(path: string, deps: SlotDeps): Promise<boolean> {
   return true;
 }
 
-/** Whether a process of this host runs (signal 0 checks without sending anything). */
-export function processAlive(pid: number): boolean {
+/** Whether the process that wrote a slot (pid and start time) is still running. */
+function alive(pid: number, start: string, deps: SlotDeps): boolean {
+  // Our own pid: a claim of this very process, or of an earlier one that had the same pid.
+  if (pid === deps.self.pid) return start === deps.self.start;
+  const now = deps.running(pid);
+  if (now === undefined) return false;
+  // The pid is in use: by the same process unless both start times are known and differ.
+  return start === '' || now.start === '' || now.start === start;
+}
+
+/**
+ * The process running with `pid` on this host, if any: on Linux with its start time and the
+ * boot's id (so a reused pid is a different process); elsewhere by its pid alone.
+ */
+export function runningProcess(pid: number): ProcessIdentity | undefined {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+  }
+  return { pid, start: startOf(pid) };
+}
+
+function startOf(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, inside parentheses): state is field 3, starttime field 22.
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return start ? `${boot}/${start}` : '';
+  } catch {
+    return '';
   }
 }

@@ -19,7 +19,6 @@ export const HEADER = {
   errorMessage: 'pullrep-error-message',
   errors: 'pullrep-errors',
   dueAt: 'pullrep-due-at',
-  notBefore: 'pullrep-not-before',
   reason: 'pullrep-reason',
   repo: 'pullrep-repo',
   eventId: 'pullrep-event-id',
@@ -55,8 +54,6 @@ export interface RetryState {
   errors: ErrorEntry[];
   /** An explicit due time (replay asks for "now"); only ever brings the due time earlier. */
   dueAt?: number | undefined;
-  /** The primary's Retry-After as a time: only ever brings the due time later, up to the stage's maximum. */
-  notBefore?: number | undefined;
 }
 
 /** Headers as consumed: any header may be missing, repeated, without a value (null) or garbage. */
@@ -150,7 +147,6 @@ export function readRetryState(headers: RawHeaders, ctx: ReadContext): RetryStat
     errorMessage: message === undefined ? undefined : truncateBytes(message, LIMITS.errorMessageBytes),
     errors: readHistory(h(HEADER.errors), ctx),
     dueAt: time(h(HEADER.dueAt), ctx.now + 365 * 24 * 3600 * 1000),
-    notBefore: time(h(HEADER.notBefore), ctx.now + 365 * 24 * 3600 * 1000),
   };
 }
 
@@ -170,14 +166,13 @@ export function writeRetryState(state: RetryState): Record<string, string> {
   const history = state.errors.slice(-LIMITS.historyEntries).map((e) => ({ ...e, message: truncateBytes(e.message, LIMITS.historyMessageBytes) }));
   out[HEADER.errors] = JSON.stringify(history);
   if (state.dueAt !== undefined) out[HEADER.dueAt] = String(state.dueAt);
-  if (state.notBefore !== undefined) out[HEADER.notBefore] = String(state.notBefore);
   return out;
 }
 
 /** The state after one more failure at `stage`. */
 export function recordFailure(
   previous: RetryState | undefined,
-  failure: { stage: number; now: number; errorClass: string; errorMessage: string; replica: string; origin: Origin; retryAfterMs?: number | undefined },
+  failure: { stage: number; now: number; errorClass: string; errorMessage: string; replica: string; origin: Origin },
 ): RetryState {
   const errorClass = CLASS.test(failure.errorClass) ? failure.errorClass : 'Error';
   const entry: ErrorEntry = { at: failure.now, stage: failure.stage, class: errorClass, message: truncateBytes(failure.errorMessage, LIMITS.historyMessageBytes) };
@@ -190,6 +185,5 @@ export function recordFailure(
     errorClass,
     errorMessage: truncateBytes(failure.errorMessage, LIMITS.errorMessageBytes),
     errors: [...(previous?.errors ?? []), entry].slice(-LIMITS.historyEntries),
-    ...(failure.retryAfterMs !== undefined && failure.retryAfterMs > 0 ? { notBefore: failure.now + failure.retryAfterMs } : {}),
   };
 }

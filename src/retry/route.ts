@@ -12,7 +12,11 @@ export interface HopInput {
   /** When the event first failed (ms since the epoch); `now` for a first failure. */
   firstFailureAt: number;
   now: number;
-  /** The primary's Retry-After (ms): the next attempt waits at least this long, at most the stage maximum. */
+  /**
+   * The primary's Retry-After (ms): the event goes to the first stage whose delay is at least
+   * that long (the last stage when none is), so the next attempt honours it as far as the ladder
+   * allows, and the records behind it on that stage are never held back by it.
+   */
   retryAfterMs?: number | undefined;
 }
 
@@ -22,27 +26,23 @@ export interface HopInput {
  */
 export function nextHop(input: HopInput, policy: RetryPolicy): Hop {
   if (!input.retriable) return { to: 'failed', reason: 'permanent' };
-  const next = input.stage + 1;
+  let next = input.stage + 1;
   if (next > policy.stages) return { to: 'failed', reason: 'exhausted' };
+  const retryAfter = input.retryAfterMs ?? 0;
+  while (next < policy.stages && delayFor(next, policy) < retryAfter) next += 1;
   const elapsed = Math.max(0, input.now - input.firstFailureAt);
-  const wait = Math.max(delayFor(next, policy), Math.min(input.retryAfterMs ?? 0, policy.maxDelayMs));
-  if (elapsed + wait > policy.maxRetryPeriodMs) return { to: 'failed', reason: 'expired' };
+  if (elapsed + delayFor(next, policy) > policy.maxRetryPeriodMs) return { to: 'failed', reason: 'expired' };
   return { to: 'retry', stage: next };
 }
 
 /**
  * When a record on retry stage `stage` is due: its append time plus the stage's delay. A due time
- * carried in a header (replay asks for "now") may only bring that earlier, never later; the
- * primary's Retry-After (`notBefore`) may only bring it later, and never past the append time
- * plus retry.maxDelayMs. An append time in the future (clock skew) counts as now.
+ * carried in a header (replay asks for "now") may only bring that earlier, never later, so due
+ * times on a stage partition never decrease with the append order; an append time in the future
+ * (clock skew) counts as now.
  */
-export function dueTime(
-  input: { stage: number; appendTime: number; now: number; headerDueAt?: number | undefined; notBefore?: number | undefined },
-  policy: RetryPolicy,
-): number {
-  const appended = Math.min(input.appendTime, input.now);
-  const base = appended + delayFor(input.stage, policy);
+export function dueTime(input: { stage: number; appendTime: number; now: number; headerDueAt?: number | undefined }, policy: RetryPolicy): number {
+  const base = Math.min(input.appendTime, input.now) + delayFor(input.stage, policy);
   if (input.headerDueAt !== undefined && input.headerDueAt < base) return input.headerDueAt;
-  if (input.notBefore !== undefined && input.notBefore > base) return Math.min(input.notBefore, appended + policy.maxDelayMs);
   return base;
 }

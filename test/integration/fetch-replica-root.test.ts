@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentFetchError } from '../../src/fetch/index.js';
@@ -29,6 +29,9 @@ describe('pullrep lends no hand to whoever can write to replica.root', () => {
     ['http.proxy', ['http.proxy', 'http://127.0.0.1:1'], /\[http\] section/],
     ['core.sshCommand', ['core.sshCommand', 'touch /tmp/pwned'], /core\.sshcommand/],
     ['include.path', ['include.path', '/tmp/other.config'], /\[include\] section/],
+    ['a remote named like the URL', ['remote.http://127.0.0.1:1/g/a.git.uploadpack', 'sh -c true'], /remote other than origin/],
+    ['remote.origin.proxy', ['remote.origin.proxy', 'http://127.0.0.1:1'], /remote\.origin\.proxy/],
+    ['extensions.worktreeConfig', ['extensions.worktreeConfig', 'true'], /worktreeConfig/i],
   ])('a replica repository whose config sets %s is refused before git runs', async (_what, [key, value], message) => {
     const repo = await replicated(fx);
     await git(['config', key ?? '', value ?? ''], { cwd: repo.replica });
@@ -37,6 +40,22 @@ describe('pullrep lends no hand to whoever can write to replica.root', () => {
     expect(error).toBeInstanceOf(PermanentFetchError);
     expect(error.message).toMatch(message);
     expect(fx.server.requests.length).toBe(before);
+  });
+
+  it('refuses a config.worktree, and a config that continues a line (the rest would be hidden from the check)', async () => {
+    const a = await replicated(fx);
+    await writeFile(join(a.replica, 'config.worktree'), '[http]\n\tproxy = http://127.0.0.1:1\n');
+    expect((await rejection(fx.fetcher.syncRefs(a.name, ['refs/heads/main']))).message).toMatch(/config\.worktree/);
+    const b = await replicated(fx);
+    await writeFile(join(b.replica, 'config'), `${await readFile(join(b.replica, 'config'), 'utf8')}[core]\n\tbare = true \\\n[foo]\n\thooksPath = /tmp\n`);
+    expect((await rejection(fx.fetcher.syncRefs(b.name, ['refs/heads/main']))).message).toMatch(/continues a line/);
+  });
+
+  it('still deletes a refused repository when the primary deleted it (deleting runs no git)', async () => {
+    const repo = await replicated(fx);
+    await git(['config', 'core.hooksPath', '/tmp/hooks'], { cwd: repo.replica });
+    expect(await fx.fetcher.deleteRepository(repo.name)).toEqual({ deleted: true });
+    expect(existsSync(repo.replica)).toBe(false);
   });
 
   it("never runs a replica repository's own hooks", async () => {

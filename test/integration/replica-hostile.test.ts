@@ -192,7 +192,7 @@ describe('pullrep replica: records that must not stall a partition', () => {
     expect(messages.some((m) => m.startsWith('event.kind'))).toBe(true);
     expect(new Set(failed.map((r) => r.key)).size).toBe(2);
     // The replica runs in this test process: it never held the 100 MB value.
-    const rss = Number(/^process_resident_memory_bytes (\d+)/m.exec(await running.registry.metrics())?.[1]);
+    const rss = Number(/^process_resident_memory_bytes (\d+)/m.exec(await running.scrape())?.[1]);
     expect(rss).toBeLessThan(600 * 1024 * 1024);
   }, 120_000);
 

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createReplicaMetrics, METRIC_NAMES } from '../../src/consumer/metrics.js';
-import { createMetricsRegistry } from '../../src/http/metrics-registry.js';
+import { createMetricsRegistry, scrape } from '../../src/http/metrics-registry.js';
 
 describe('replica metrics', () => {
   it('renders every metric in the Prometheus text format with the pullrep_ prefix', async () => {
@@ -44,7 +44,7 @@ describe('replica metrics', () => {
   it("serves prom-client's process and Node.js metrics beside pullrep's", async () => {
     const registry = createMetricsRegistry();
     createReplicaMetrics(registry, () => 0);
-    const text = await registry.metrics();
+    const text = await scrape(registry);
     for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_gc_duration_seconds', 'process_open_fds']) {
       expect(text).toContain(`# TYPE ${name} `);
     }

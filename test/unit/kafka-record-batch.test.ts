@@ -101,6 +101,15 @@ describe("pullrep's record batch decoder", () => {
     expect(String(decoded.records[0]?.headers[BATCH_ERROR_HEADER])).toContain(name);
   });
 
+  it('turns a batch whose header cannot be read into a placeholder at its first offset', async () => {
+    const buffer = await batch([{ key: null, value: Buffer.from('{}') }]);
+    // A batch length that leaves no room for the header: the batch ends after 6 bytes.
+    const cut = Buffer.concat([buffer.subarray(0, 8), Buffer.from([0, 0, 0, 6]), buffer.subarray(12, 18)]);
+    const decoded = await ours(cut);
+    expect(decoded.records.map((r) => r.offset)).toEqual(['4200']);
+    expect(String(decoded.records[0]?.headers[BATCH_ERROR_HEADER])).toMatch(/corrupt/);
+  });
+
   it('throws kafkajs\'s partial-message error for a batch cut off at the end of a response', async () => {
     const buffer = await batch([{ key: null, value: Buffer.from('{}') }]);
     await expect(ours(buffer.subarray(0, buffer.length - 5))).rejects.toBeInstanceOf(KafkaJSPartialMessageError);

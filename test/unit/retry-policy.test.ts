@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { delayFor, dueTime, HEADER, ladderDelays, ladderTopics, nextHop, readRetryState, recordFailure, stageOf, writeRetryState, type RetryPolicy } from '../../src/retry/index.js';
+import { delayFor, dueTime, ladderDelays, ladderTopics, nextHop, stageOf, type RetryPolicy } from '../../src/retry/index.js';
 
 const defaults: RetryPolicy = { stages: 4, initialDelayMs: 30_000, multiplier: 10, maxDelayMs: 3 * 3600_000, maxRetryPeriodMs: 6 * 3600_000 };
 
@@ -50,26 +50,22 @@ describe('dueTime', () => {
   it('treats an append time in the future as now', () => {
     expect(dueTime({ stage: 1, appendTime: now + 3600_000, now }, defaults)).toBe(now + 30_000);
   });
-  it("lets the primary's Retry-After bring the due time later, never earlier, and never past retry.maxDelayMs", () => {
-    expect(dueTime({ stage: 1, appendTime: now, now, notBefore: now + 120_000 }, defaults)).toBe(now + 120_000);
-    expect(dueTime({ stage: 1, appendTime: now, now, notBefore: now + 1000 }, defaults)).toBe(now + 30_000);
-    expect(dueTime({ stage: 1, appendTime: now, now, notBefore: now + 30 * 24 * 3600_000 }, defaults)).toBe(now + defaults.maxDelayMs);
-  });
 });
 
 describe('Retry-After and the ladder', () => {
   const now = 1_700_000_000_000;
-  it('goes on to the next stage, unless waiting for Retry-After would outlast retry.maxRetryPeriodMs', () => {
-    const policy = { ...defaults, maxRetryPeriodMs: 60_000 };
-    expect(nextHop({ stage: 0, retriable: true, firstFailureAt: now, now, retryAfterMs: 50_000 }, policy)).toEqual({ to: 'retry', stage: 1 });
-    expect(nextHop({ stage: 0, retriable: true, firstFailureAt: now, now, retryAfterMs: 70_000 }, policy)).toEqual({ to: 'failed', reason: 'expired' });
+  it('sends the event to the first stage that waits at least as long, never holding back the records behind it', () => {
+    // defaults: 30 s, 5 min, 50 min, 3 h
+    expect(nextHop({ stage: 0, retriable: true, firstFailureAt: now, now, retryAfterMs: 10_000 }, defaults)).toEqual({ to: 'retry', stage: 1 });
+    expect(nextHop({ stage: 0, retriable: true, firstFailureAt: now, now, retryAfterMs: 120_000 }, defaults)).toEqual({ to: 'retry', stage: 2 });
+    expect(nextHop({ stage: 1, retriable: true, firstFailureAt: now, now, retryAfterMs: 3600_000 }, defaults)).toEqual({ to: 'retry', stage: 4 });
+    // Longer than any stage: the last one, as far as the ladder allows.
+    expect(nextHop({ stage: 0, retriable: true, firstFailureAt: now, now, retryAfterMs: 24 * 3600_000 }, defaults)).toEqual({ to: 'retry', stage: 4 });
   });
-  it('carries Retry-After in a header, read back as a time', () => {
-    const state = recordFailure(undefined, { stage: 0, now, errorClass: 'TransientFetchError', errorMessage: 'throttled', replica: 'r', origin: { topic: 'ev', partition: 0, offset: '4' }, retryAfterMs: 120_000 });
-    const headers = writeRetryState(state);
-    expect(headers[HEADER.notBefore]).toBe(String(now + 120_000));
-    const read = readRetryState(headers, { stage: 1, stages: 4, now, record: { topic: 'ev.r.retry.1', partition: 0, offset: '0', timestamp: now } });
-    expect(read.notBefore).toBe(now + 120_000);
+  it('still expires an event whose wait would outlast retry.maxRetryPeriodMs', () => {
+    const policy = { ...defaults, maxRetryPeriodMs: 60 * 60_000 };
+    expect(nextHop({ stage: 0, retriable: true, firstFailureAt: now, now, retryAfterMs: 120_000 }, policy)).toEqual({ to: 'retry', stage: 2 });
+    expect(nextHop({ stage: 0, retriable: true, firstFailureAt: now, now, retryAfterMs: 3 * 3600_000 }, policy)).toEqual({ to: 'failed', reason: 'expired' });
   });
 });
 
