@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { portFree } from './helpers/ports.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -37,20 +37,15 @@ async function fromTestcontainers(): Promise<{ brokers: string; stop: () => Prom
   }
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** The first port from 39092 on (in steps of 100) where the broker and its controller (port+1) are free. */
+/**
+ * The first port from 29092 on (in steps of 100) where the broker and its controller (port+1)
+ * are free: below the kernel's ephemeral range, which the tests' own servers and connections use.
+ */
 async function freeBrokerPort(): Promise<string> {
-  for (let port = 39092; port < 40000; port += 100) {
+  for (let port = 29092; port < 30000; port += 100) {
     if ((await portFree(port)) && (await portFree(port + 1))) return String(port);
   }
-  throw new Error('no free port pair for a local Kafka broker between 39092 and 40000');
+  throw new Error('no free port pair for a local Kafka broker between 29092 and 30000');
 }
 
 /** The local KRaft broker from Apache Kafka's jars, on its own port so it never meets a user's broker. */

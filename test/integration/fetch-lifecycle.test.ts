@@ -6,7 +6,17 @@ import { scheduleMaintenance } from '../../src/fetch/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { pushCommit, readRefs, tempDir } from '../helpers/git.js';
 import { waitFor } from '../helpers/wait.js';
-import { fetchFixture } from './fetch-fixture.js';
+import { fetchFixture, type FetchFixture } from './fetch-fixture.js';
+
+/** Scheduled housekeeping of the fixture's fetcher, as the replica's composition root starts it. */
+function housekeeping(fx: FetchFixture, intervalMs: number) {
+  return scheduleMaintenance({
+    intervalMs,
+    logger: silentLogger(),
+    listRepositories: () => fx.fetcher.listRepositories(),
+    maintain: (repo, o) => fx.fetcher.maintain(repo, o),
+  });
+}
 
 describe('repository lifecycle', () => {
   it('deleteRepository removes the replica copy only, and says whether there was one', async () => {
@@ -31,12 +41,7 @@ describe('repository lifecycle', () => {
 
   it('runs housekeeping every replica.maintenanceIntervalMs: loose refs get packed', async () => {
     const fx = await fetchFixture();
-    const schedule = scheduleMaintenance({
-      intervalMs: 200,
-      logger: silentLogger(),
-      listRepositories: () => fx.fetcher.listRepositories(),
-      maintain: (repo, o) => fx.fetcher.maintain(repo, o),
-    });
+    const schedule = housekeeping(fx, 200);
     try {
       const repo = await fx.newRepo();
       await pushCommit(repo.primary, 'main');
@@ -71,12 +76,7 @@ describe('repository lifecycle', () => {
     );
     await chmod(join(bin, 'git'), 0o755);
     const fx = await fetchFixture({ deps: { env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` } } });
-    const schedule = scheduleMaintenance({
-      intervalMs: 50,
-      logger: silentLogger(),
-      listRepositories: () => fx.fetcher.listRepositories(),
-      maintain: (repo, o) => fx.fetcher.maintain(repo, o),
-    });
+    const schedule = housekeeping(fx, 50);
     try {
       const repo = await fx.newRepo();
       await pushCommit(repo.primary, 'main');

@@ -6,7 +6,8 @@ import type { RefsUpdatedEvent } from '../../src/events/index.js';
 import { testKafka } from '../helpers/kafka.js';
 import { makeBareRepo, WorkClone } from '../helpers/git.js';
 import { waitFor } from '../helpers/wait.js';
-import { deadPort, gitRun, makePrimary, minimalEnv, pullrep, repoRoot, topicEvents } from './publish-helpers.js';
+import { freePortPair } from '../helpers/ports.js';
+import { gitRun, makePrimary, minimalEnv, pullrep, repoRoot, topicEvents } from './publish-helpers.js';
 
 const run = promisify(execFile);
 const script = join(repoRoot, 'scripts', 'kafka.sh');
@@ -17,12 +18,18 @@ const broker = (command: 'start' | 'stop' | 'purge') =>
   run('bash', [script, command], { env: { ...process.env, PULLREP_KAFKA_PORT: String(port) }, timeout: 180_000 });
 
 beforeAll(async () => {
-  for (;;) {
-    port = await deadPort();
-    if (port < 65000 && (await deadPort()) !== port + 1) break;
+  // A pair that was free can still be taken before the broker binds it: try another then.
+  for (let attempt = 1; ; attempt++) {
+    port = await freePortPair();
+    try {
+      await broker('start');
+      return;
+    } catch (err) {
+      await broker('purge').catch(() => undefined);
+      if (attempt === 3) throw err;
+    }
   }
-  await broker('start');
-}, 200_000);
+}, 300_000);
 
 afterAll(async () => {
   if (port) await broker('purge');
