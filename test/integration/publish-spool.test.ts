@@ -139,14 +139,18 @@ describe('when Kafka cannot be reached', () => {
       });
       child.stdin.end(`${'0'.repeat(40)} ${'b'.repeat(40)} refs/heads/main\n`);
       const spoolDir = join(primary.root, '.pullrep-spool');
-      await waitFor(async () => sockets.size > 0 && (await readdir(spoolDir).catch(() => [])).some((f) => f.endsWith('.event')), {
+      // A spooled event, not the temporary file it is written to before its rename (a kill then
+      // would come before the push was spooled at all).
+      await waitFor(async () => sockets.size > 0 && (await readdir(spoolDir).catch(() => [])).some((f) => f.endsWith('.event') && !f.startsWith('.')), {
         what: 'publish waiting for the broker with its event spooled',
       });
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
       await exited;
+      const before = await readdir(spoolDir);
       const flushed = await pullrep(['--config', primary.configFile, 'spool', 'flush']);
-      expect(flushed.stdout).toBe('1 event(s) sent\n');
+      // Should this ever fail, say what the spool held and what flush said.
+      expect(flushed.stdout, `spool before flush: ${JSON.stringify(before)}; flush stderr: ${flushed.stderr}; after: ${JSON.stringify(await readdir(spoolDir).catch(() => []))}`).toBe('1 event(s) sent\n');
       const events = await topicEvents(kafka, primary.topic);
       expect(events.map((e) => [e.key, (e.event as RefsUpdatedEvent).refs[0]?.new])).toEqual([['killed.git', 'b'.repeat(40)]]);
     } finally {
