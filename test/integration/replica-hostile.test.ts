@@ -167,9 +167,9 @@ describe('pullrep replica: records that must not stall a partition', () => {
     expect(failed?.headers[HEADER.errorMessage]).toContain('is replicated here as');
   });
 
-  it('a gzip bomb and a record with 25,000 headers are settled once each; the event behind them is applied; memory stays bounded', async () => {
+  it('a gzip bomb and a record with 25,000 headers are settled once each; the event behind them is applied', async () => {
     fx = await replicaFixture({ partitions: 1 });
-    const { running } = await fx.startReplica();
+    await fx.startReplica();
     const producer = fx.kafka.producer();
     await producer.connect();
     try {
@@ -191,9 +191,7 @@ describe('pullrep replica: records that must not stall a partition', () => {
     expect(messages.some((m) => m.includes('decompresses to more than'))).toBe(true);
     expect(messages.some((m) => m.startsWith('event.kind'))).toBe(true);
     expect(new Set(failed.map((r) => r.key)).size).toBe(2);
-    // The replica runs in this test process: it never held the 100 MB value.
-    const rss = Number(/^process_resident_memory_bytes (\d+)/m.exec(await running.scrape())?.[1]);
-    expect(rss).toBeLessThan(600 * 1024 * 1024);
+    // Memory while such records drain is measured by bench/hostile.bench.ts, in a process of its own.
   }, 120_000);
 
   it('failed keys are read exactly: two byte keys that decode alike are two entries, and resolving one touches only it', async () => {

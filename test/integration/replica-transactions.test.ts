@@ -21,12 +21,12 @@ describe('pullrep replica with transactions', () => {
     await ensureTopics(admin, compileOptions(fx.config).topics).finally(() => admin.disconnect());
     const stage1 = fx.topics.retry[0] ?? '';
     // The predecessor (same replica, same host, member slot 0) died in the middle of a hand-off to
-    // stage 1: its transaction stays open for two minutes, holding back read-committed readers.
+    // stage 1: its transaction stays open for five minutes, holding back read-committed readers.
     const predecessor = testKafka().producer({
       transactionalId: transactionalIdFor(fx.config.replica.name, hostname(), 0),
       idempotent: true,
       maxInFlightRequests: 1,
-      transactionTimeout: 120_000,
+      transactionTimeout: 300_000,
     });
     await predecessor.connect();
     const open = await predecessor.transaction();
@@ -42,9 +42,9 @@ describe('pullrep replica with transactions', () => {
     // The events offset is committed in the same transaction as the hand-off to stage 1.
     await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 1n, { what: 'the hand-off to stage 1' });
     fx.server.failWith = undefined;
-    // Well within the predecessor's 120 s: only an aborted transaction lets stage 1 move on this soon.
-    await fx.converged(repo, 20_000);
+    // Well within the predecessor's 300 s: only an aborted transaction lets stage 1 move on this soon.
+    await fx.converged(repo, 60_000);
     expect(fetcher.callsFor(repo.name).length).toBeGreaterThanOrEqual(2);
     await predecessor.disconnect().catch(() => undefined);
-  }, 60_000);
+  }, 120_000);
 });

@@ -61,7 +61,7 @@ describe("pullrep's record batch decoder", () => {
     const started = performance.now();
     const mine = await ours(buffer);
     // kafkajs's own decoder copies the headers object once per header: about 85 s for this record.
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(5000);
     expect(Object.keys(mine.records[0]?.headers ?? {})).toHaveLength(MAX_HEADERS);
   });
 
