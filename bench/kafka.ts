@@ -1,6 +1,6 @@
 import kafkajs, { type Kafka } from 'kafkajs';
 import { loadConfig } from '../src/config/index.js';
-import { createKafka, installKafkaWorkarounds, type KafkaClient } from '../src/kafka/index.js';
+import { createKafka, type KafkaClient } from '../src/kafka/index.js';
 import { silentLogger } from '../src/log/index.js';
 
 /** The broker benchmarks use: KAFKA_BROKERS, else the local default. */
@@ -14,11 +14,10 @@ export function benchKafka(clientId: string): Kafka {
 }
 
 /**
- * pullrep's client with the configuration's defaults for everything but brokers and id, and the
- * kafkajs workarounds installed as the CLI installs them (unless `keepIdleTimers`, to measure them).
+ * pullrep's client with the configuration's defaults for everything but brokers and id (bench/run.ts
+ * installs the kafkajs workarounds first, as the CLI does).
  */
-export function benchClient(clientId: string, options: { keepIdleTimers?: boolean } = {}): KafkaClient {
-  if (!options.keepIdleTimers) installKafkaWorkarounds(silentLogger());
+export function benchClient(clientId: string): KafkaClient {
   const { kafka } = loadConfig({ env: {} }).config;
   return createKafka({ ...kafka, brokers: benchBrokers(), clientId, logger: silentLogger() });
 }

@@ -170,7 +170,7 @@ function report(name: string, r: RunResult): void {
 
 export default async function ladderBench(): Promise<void> {
   const kafka = benchKafka('bench-ladder');
-  const client = benchClient('bench-ladder', { keepIdleTimers: process.env.BENCH_KAFKAJS_IDLE_TIMERS === 'keep' });
+  const client = benchClient('bench-ladder');
   console.log(`${RECORDS} events over ${PARTITIONS} partitions; stage delays ${DELAYS_MS.join(' / ')} ms; lateness = attempt start - scheduled due time`);
   const ours = await runPullrep(kafka, client);
   report('pullrep ladder', ours);

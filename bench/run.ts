@@ -5,6 +5,11 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { installKafkaWorkarounds } from '../src/kafka/index.js';
+import { silentLogger } from '../src/log/index.js';
+
+// As the CLI does before its first Kafka client (BENCH_KAFKAJS_IDLE_TIMERS=keep measures kafkajs as shipped).
+if (process.env.BENCH_KAFKAJS_IDLE_TIMERS !== 'keep') installKafkaWorkarounds(silentLogger());
 
 const here = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);
