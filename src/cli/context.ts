@@ -51,9 +51,10 @@ export function makeContext(runtime: Runtime, global: GlobalOptions, needs: { ro
     overrides: global.logLevel ? { 'log.level': global.logLevel } : {},
   });
   const { config } = loaded;
+  // First the typos, which may be why a required key is missing.
+  for (const warning of loaded.warnings) runtime.stderr.write(`pullrep: warning: ${warning}\n`);
   if (needs.role) requireRole(config, needs.role);
   if (needs.keys) requireKeys(config, needs.keys);
-  for (const warning of loaded.warnings) runtime.stderr.write(`pullrep: warning: ${warning}\n`);
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, destination: runtime.stderr });
   const options = compileOptions(config);
   const client = (verbose: boolean, timeoutMs?: number) => {

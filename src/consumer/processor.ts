@@ -1,13 +1,13 @@
 import { decodeEvent } from '../events/index.js';
 import type { Fetcher } from '../fetch/index.js';
 import type { Logger } from '../log/index.js';
-import { BATCH_ERROR_HEADER } from '../kafka/index.js';
+import { BATCH_ERROR_HEADER, RecordTooLargeError } from '../kafka/index.js';
 import { dueTime, headerText, readRetryState, stageOf, type InRecord, type LadderTopics, type RetryPolicy, type RetryState } from '../retry/index.js';
 import type { Clock } from './clock.js';
 import { coalesce, type DecodedRecord, type RepoWork } from './coalesce.js';
 import type { HandOff } from './handoff.js';
 import type { ReplicaMetrics } from './metrics.js';
-import { routeFailure, type Failed, type Routed } from './router.js';
+import { routeFailure, shrink, type Failed, type Routed } from './router.js';
 import { describeFailure, runSync, type SyncFailure } from './sync-runner.js';
 
 export interface ProcessorDeps {
@@ -112,7 +112,7 @@ export class BatchProcessor {
     const last = items[items.length - 1];
     if (!last) return;
     const next = cut ?? BigInt(last.record.offset) + 1n;
-    const routed: Routed[] = failed
+    let routed: Routed[] = failed
       .filter((f) => BigInt(f.item.record.offset) < next)
       .map((f) => routeFailure(f, stage, { ...this.deps, now: this.deps.clock.now() }));
     const out = routed.map((r) => r.record);
@@ -121,7 +121,19 @@ export class BatchProcessor {
     const owned = () => hooks.owned?.() ?? true;
     const moved = () => logger.info({ topic, partition }, 'partition moved to another member during the batch; leaving it to the new owner');
     if (!owned()) return moved();
-    if (!(await this.deps.handOff.deliver(out, { topic, partition, offset: String(next) }, owned))) return moved();
+    const commit = { topic, partition, offset: String(next) };
+    let delivered: boolean;
+    try {
+      delivered = await this.deps.handOff.deliver(out, commit, owned);
+    } catch (err) {
+      if (!(err instanceof RecordTooLargeError)) throw err;
+      // A topic takes less than MAX_HANDOFF_RECORD_BYTES: the records too large for it are
+      // replaced by small ones standing for them, and the batch is handed on once more.
+      logger.warn({ topic, partition, err: err.message }, 'a hand-off was refused as too large; handing on small records for the large ones');
+      routed = routed.map((r) => shrink(r, this.deps));
+      delivered = await this.deps.handOff.deliver(routed.map((r) => r.record), commit, owned);
+    }
+    if (!delivered) return moved();
     hooks.resolveOffset(String(next - 1n));
     // Counted once the broker acknowledged them, not when they were attempted.
     for (const r of routed) {

@@ -40,6 +40,9 @@ export function gitEnvironment(parent: NodeJS.ProcessEnv, primaryUrl: string, cr
     GIT_CONFIG_GLOBAL: '/dev/null',
     GIT_ALLOW_PROTOCOL: ALLOWED_PROTOCOLS.join(':'),
     GIT_PROTOCOL_FROM_USER: '0',
+    // With the neutral working directory (git-process.ts): no repository is ever found by walking
+    // up from where a git process runs.
+    GIT_CEILING_DIRECTORIES: '/',
   });
   const config: Array<[string, string]> = [];
   if (credentials.username || credentials.password) {

@@ -1,7 +1,7 @@
 import { existsSync, lstatSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { assertRepoName, assertRefName } from '../events/index.js';
-import { primaryUrlProblem } from '../config/primary-url.js';
+import { envName, primaryUrlProblem } from '../config/index.js';
 import { PermanentFetchError } from './errors.js';
 
 /** Directory under replica.root for temporary clones and quarantines; a dot name no repository can have. */
@@ -35,7 +35,7 @@ export function checkRefNames(refs: readonly string[]): string[] {
  */
 export function repoPathUnder(root: string, repo: string, rootKey: string): string {
   checkRepoName(repo);
-  if (!root) throw new PermanentFetchError(`${rootKey} must be set`, 'invalid');
+  if (!root) throw new PermanentFetchError(`${rootKey} must be set (${envName(rootKey)})`, 'invalid');
   const base = resolve(root);
   const path = resolve(base, repo);
   const rel = relative(base, path);

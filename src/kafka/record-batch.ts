@@ -20,6 +20,13 @@ import { unzip } from 'node:zlib';
  */
 
 export const MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024;
+/**
+ * Most bytes of records decoded from one partition's part of a fetch response. Past it the rest
+ * of that part is left for the next fetch (it starts from the first batch not decoded), so a
+ * response of many small batches that each decompress to almost MAX_DECOMPRESSED_BYTES cannot add
+ * up; the first batch of a part is always decoded, so the partition keeps moving.
+ */
+export const MAX_DECODED_BYTES_PER_PART = 32 * 1024 * 1024;
 export const MAX_HEADERS = 1000;
 /** Where a placeholder record says why its batch could not be decoded. */
 export const BATCH_ERROR_HEADER = 'pullrep-batch-error';
@@ -75,6 +82,12 @@ export interface DecodedBatch extends Omit<BatchContext, 'magicByte'> {
 /** A batch cut off at the end of a fetch response (kafkajs then stops reading the response). */
 export type PartialBatchError = new (message: string) => Error;
 
+/** Bytes decoded so far from each partition's part of a response (kafkajs gives each part its own decoder). */
+const decodedSoFar = new WeakMap<object, number>();
+
+/** The decoding budget of this part is spent: stop here; the next fetch starts from this batch. */
+class BudgetSpent extends Error {}
+
 /** Reads big-endian integers, zig-zag varints and byte strings from a buffer; throws RangeError past its end. */
 class Reader {
   private at = 0;
@@ -114,6 +127,9 @@ class Reader {
   }
   rest(): Buffer {
     return this.buf.subarray(this.take(this.buf.length - this.at));
+  }
+  remaining(): number {
+    return this.buf.length - this.at;
   }
   private take(n: number): number {
     if (n < 0 || this.at + n > this.buf.length) throw new RangeError('read past the end of the record batch');
@@ -155,8 +171,11 @@ export async function decodeRecordBatch(fetch: FetchDecoder, partial: PartialBat
       magicByte,
     };
     const count = reader.int32();
-    return { ...withoutMagic(context), records: await readRecords(reader, attributes & CODEC_MASK, count, context) };
+    const used = decodedSoFar.get(fetch) ?? 0;
+    const records = await readRecords(reader, attributes & CODEC_MASK, count, context, used, (bytes) => decodedSoFar.set(fetch, used + bytes));
+    return { ...withoutMagic(context), records };
   } catch (err) {
+    if (err instanceof BudgetSpent) throw new partial(`the decoding budget of this fetch is spent at offset ${firstOffset}; the rest is fetched again`);
     const known = context ?? unreadableHeader(firstOffset);
     // A control batch (a transaction marker) that cannot be read is left out: a placeholder
     // without its marker would be read as an ordinary record.
@@ -187,16 +206,31 @@ function unreadableHeader(firstOffset: string): BatchContext {
   };
 }
 
-async function readRecords(reader: Reader, codec: number, count: number, context: BatchContext): Promise<BatchRecord[]> {
+async function readRecords(
+  reader: Reader,
+  codec: number,
+  count: number,
+  context: BatchContext,
+  used: number,
+  spend: (bytes: number) => void,
+): Promise<BatchRecord[]> {
   if (count <= 0) return [];
   let records = reader;
+  const left = MAX_DECODED_BYTES_PER_PART - used;
+  if (used > 0 && left <= 0) throw new BudgetSpent();
   if (codec === 1) {
-    const decompressed = await gunzip(reader.rest(), { maxOutputLength: MAX_DECOMPRESSED_BYTES }).catch((err: unknown) => {
+    // The first batch of a part may take the whole per-batch bound; later ones what is left.
+    const limit = used === 0 ? MAX_DECOMPRESSED_BYTES : Math.min(MAX_DECOMPRESSED_BYTES, left);
+    const decompressed = await gunzip(reader.rest(), { maxOutputLength: limit }).catch((err: unknown) => {
       const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ERR_BUFFER_TOO_LARGE' && limit < MAX_DECOMPRESSED_BYTES) throw new BudgetSpent();
       throw new BatchError(code === 'ERR_BUFFER_TOO_LARGE' ? `the gzip batch decompresses to more than ${MAX_DECOMPRESSED_BYTES} bytes` : `the gzip batch is corrupt`);
     });
+    spend(decompressed.length);
     records = new Reader(decompressed);
-  } else if (codec !== 0) {
+  } else if (codec === 0) {
+    spend(reader.remaining());
+  } else {
     throw new BatchError(`the batch uses compression codec ${codec} (${['none', 'gzip', 'snappy', 'lz4', 'zstd'][codec] ?? 'unknown'}), which this client cannot read`);
   }
   const out: BatchRecord[] = [];

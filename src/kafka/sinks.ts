@@ -1,5 +1,5 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
-import type { ProducedRecord, RecordSink, TransactionalSink } from './types.js';
+import { RecordTooLargeError, type ProducedRecord, type RecordSink, type TransactionalSink } from './types.js';
 
 function topicMessages(records: readonly ProducedRecord[]): Array<{ topic: string; messages: Message[] }> {
   const byTopic = new Map<string, Message[]>();
@@ -52,9 +52,24 @@ export function* requestChunks<R extends ProducedRecord>(records: readonly R[], 
   if (current.length > 0) yield current;
 }
 
+/** Whether the client's error (or one it wraps) is the broker's "too large" answer. */
+function tooLarge(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const e = err as { type?: unknown; cause?: unknown; errors?: unknown };
+  if (e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE') return true;
+  return tooLarge(e.cause, depth + 1) || (Array.isArray(e.errors) && e.errors.some((x) => tooLarge(x, depth + 1)));
+}
+
 /** Sends in order, in requests the broker accepts (see MAX_REQUEST_BYTES). */
 async function sendAll(target: Pick<Producer, 'sendBatch'>, records: readonly ProducedRecord[]): Promise<void> {
-  for (const chunk of requestChunks(records)) await target.sendBatch({ topicMessages: topicMessages(chunk), acks: -1 });
+  for (const chunk of requestChunks(records)) {
+    try {
+      await target.sendBatch({ topicMessages: topicMessages(chunk), acks: -1 });
+    } catch (err) {
+      if (tooLarge(err)) throw new RecordTooLargeError(`the broker refused a record as too large: ${(err as Error).message}`, { cause: err });
+      throw err;
+    }
+  }
 }
 
 /** Connects; a producer whose connection failed is disconnected, so it leaves nothing running. */

@@ -7,6 +7,15 @@
 export type HeaderValue = Buffer | string | Array<Buffer | string> | null | undefined;
 export type RecordHeaders = Record<string, HeaderValue> | undefined;
 
+/**
+ * The broker refused a produce because a record, or a batch of them, is larger than the topic
+ * takes (its max.message.bytes). Sending the same again cannot succeed; smaller records may.
+ */
+export class RecordTooLargeError extends Error {
+  override readonly name = 'RecordTooLargeError';
+  readonly retriable = false;
+}
+
 /** A record as consumed. */
 export interface ConsumedMessage {
   offset: string;

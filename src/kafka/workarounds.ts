@@ -4,7 +4,7 @@ import { stopIdleRequestTimers } from './idle-timers.js';
 import { decodeRecordBatch, type FetchDecoder, type PartialBatchError } from './record-batch.js';
 
 /**
- * The two places pullrep reaches into kafkajs's internals, installed once, explicitly, by the
+ * The three places pullrep reaches into kafkajs's internals, installed once, explicitly, by the
  * process's composition root (the CLI context), and only on the kafkajs version they were
  * written for:
  * - idle-timers.ts stops a 1 ms timer kafkajs re-arms on every idle connection (3–4% of a core
@@ -14,8 +14,8 @@ import { decodeRecordBatch, type FetchDecoder, type PartialBatchError } from './
  * - record-batch.ts decodes fetched record batches in place of kafkajs's decoder: bounded
  *   decompression, headers in linear time, and a batch it cannot read settled instead of failing
  *   the consumer forever.
- * On any other version neither is installed (kafkajs then works as shipped) and a warning says so.
- * Both go away with the client: see the README's note on replacing kafkajs.
+ * On any other version none is installed (kafkajs then works as shipped) and a warning says so.
+ * All three go away with the client: see the README's note on replacing kafkajs.
  */
 export const WORKAROUNDS_KAFKAJS_VERSION = '2.2.4';
 

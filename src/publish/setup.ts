@@ -11,7 +11,7 @@ const LOCK_NAME = '.drain.lock';
 
 /** The spool directory, or a clear error when the configuration gives none. */
 export function spoolDirOf(options: Pick<PublishOptions, 'spoolDir'>): string {
-  if (!options.spoolDir) throw new PublishInputError('publish.spoolDir or primary.root must be set: the spool lives there');
+  if (!options.spoolDir) throw new PublishInputError('publish.spoolDir or primary.root must be set (PULLREP_PUBLISH_SPOOL_DIR or PULLREP_PRIMARY_ROOT): the spool lives there');
   return options.spoolDir;
 }
 

@@ -23,6 +23,7 @@ export const HEADER = {
   repo: 'pullrep-repo',
   eventId: 'pullrep-event-id',
   replayedFrom: 'pullrep-replayed-from',
+  omitted: 'pullrep-omitted-bytes',
 } as const;
 
 /** Bounds of what is written and accepted. */

@@ -1,4 +1,4 @@
-import type { Fetcher } from '../fetch/types.js';
+import type { Fetcher } from '../fetch/index.js';
 import type { Verifier, VerifyResult } from './verify.js';
 
 /** A repository's line in a report: its comparison, or why it could not be compared. */

@@ -5,7 +5,7 @@ import { HEADER } from '../../src/retry/index.js';
 import { existsSync } from 'node:fs';
 import { git, pushCommit, readRefs } from '../helpers/git.js';
 import { readOutstanding } from '../../src/failed/index.js';
-import { kcatProduce, readTopic, testClient } from '../helpers/kafka.js';
+import { createTopic, kcatProduce, readTopic, testClient } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/wait.js';
 import { committedOffsets, pullrep, replicaFixture, type ReplicaFixture } from './replica-fixture.js';
 
@@ -40,6 +40,14 @@ describe('pullrep replica: records that must not stall a partition', () => {
     expect(listed).toEqual([expect.objectContaining({ id, reason: 'unknown' })]);
     expect(await pullrep(fx, ['failed', 'show', id])).toContain(id);
     expect(await pullrep(fx, ['status'])).toContain('outstanding failures 1');
+    // And it can be replayed or resolved like any other.
+    await kcatProduce(fx.topics.failed, { key: 'f0123456789abcdf', value: '{"v":1}', headers: [HEADER.reason, HEADER.originalPartition] });
+    expect(await pullrep(fx, ['failed', 'replay', id])).toContain('1 replayed');
+    expect(await pullrep(fx, ['failed', 'resolve', 'f0123456789abcdf'])).toContain('1 resolved');
+    // Both are gone from the list (the replayed value, undecodable, failed again under a new id).
+    const left = (JSON.parse(await pullrep(fx, ['failed', 'list', '--json'])) as Array<{ id: string }>).map((e) => e.id);
+    expect(left).not.toContain(id);
+    expect(left).not.toContain('f0123456789abcdf');
   });
 
   it('an event the topic accepted but that is too large to hand on with headers: a small failure record, and the event behind it is applied', async () => {
@@ -54,9 +62,36 @@ describe('pullrep replica: records that must not stall a partition', () => {
     await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 2n, { what: 'both offsets to be committed' });
     const failed = await readTopic(fx.kafka, fx.topics.failed);
     expect(new Set(failed.map((r) => r.key)).size).toBe(1);
-    expect(failed[0]?.headers[HEADER.reason]).toBe('oversized');
+    // Bound for the failed topic anyway (it is undecodable): its reason, and what was left out.
+    expect(failed[0]?.headers[HEADER.reason]).toBe('undecodable');
+    expect(failed[0]?.headers[HEADER.omitted]).toBe('1048400');
     expect(failed[0]?.headers[HEADER.originalOffset]).toBe('0');
     expect(failed[0]?.value ?? '').toBe('');
+  });
+
+  it("a retry topic that takes less than the events topic: the event too large for it is settled as a small failure record, the rest flow", async () => {
+    fx = await replicaFixture({ partitions: 1 });
+    const stage1 = fx.topics.retry[0] ?? '';
+    await createTopic(undefined, stage1, 1, { 'message.timestamp.type': 'LogAppendTime', 'max.message.bytes': '6000' });
+    await fx.startReplica();
+    fx.server.failWith = 503;
+    const big = await fx.newRepo();
+    const refs = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`refs/heads/branch-${i}`, 'b'.repeat(40)]));
+    const value = encodeEvent(fx.refsEvent(big.name, refs));
+    expect(value.length).toBeGreaterThan(6000);
+    await fx.produce(value, big.name);
+    const small = await fx.newRepo();
+    const head = await pushCommit(small.primary, 'main');
+    await fx.produce(fx.refsEvent(small.name, { 'refs/heads/main': head }), small.name);
+    const f = fx;
+    await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 2n, { what: 'both events to be settled' });
+    const [failed] = await readTopic(fx.kafka, fx.topics.failed, { atLeast: 1 });
+    expect(failed?.headers[HEADER.reason]).toBe('oversized');
+    expect(failed?.headers[HEADER.omitted]).toBe(String(value.length));
+    expect(failed?.headers[HEADER.repo]).toBe(big.name);
+    // The small one went down the ladder as usual, and converges once the primary is back.
+    fx.server.failWith = undefined;
+    await fx.converged(small);
   });
 
   it('6,000 junk records on one partition: 6,000 failure records, handed on in requests the broker accepts', async () => {
@@ -217,17 +252,23 @@ describe('pullrep replica: records that must not stall a partition', () => {
     await producer.connect();
     try {
       for (let i = 0; i < 20; i++) await producer.send({ topic: fx.topics.failed, messages: [{ key: `f${String(i).padStart(15, '0')}`, value: Buffer.alloc(900 * 1024, 'v') }] });
-      await producer.send({ topic: fx.topics.failed, messages: [{ key: 'fdeep00000000000', value: '['.repeat(100_000) + ']'.repeat(100_000) }] });
     } finally {
       await producer.disconnect();
     }
+    // Deep JSON on the events topic takes the normal way to the failed topic: undecodable.
+    await fx.startReplica();
+    await fx.produce(Buffer.from('['.repeat(100_000) + ']'.repeat(100_000)), 'deep');
+    const f = fx;
+    await waitFor(async () => (await readTopic(f.kafka, f.topics.failed)).length === 21, { what: 'the deep value on the failed topic' });
+    const known = new Set(Array.from({ length: 20 }, (_, i) => `f${String(i).padStart(15, '0')}`));
+    const deepId = (await readTopic(fx.kafka, fx.topics.failed)).find((r) => r.key !== null && !known.has(r.key))?.key ?? '';
     const entries = await readOutstanding(testClient(), { topic: fx.topics.failed, stages: 2 });
     expect(entries).toHaveLength(21);
     expect(entries.every((e) => e.value === null)).toBe(true);
     expect(entries.filter((e) => e.valueBytes === 900 * 1024)).toHaveLength(20);
-    const shown = await readOutstanding(testClient(), { topic: fx.topics.failed, stages: 2, keepValue: (e) => e.id === 'fdeep00000000000' });
-    expect(shown.filter((e) => e.value !== null).map((e) => e.id)).toEqual(['fdeep00000000000']);
-    const deep = JSON.parse(await pullrep(fx, ['failed', 'show', 'fdeep00000000000'])) as { event: { bytes: number } };
+    const shown = await readOutstanding(testClient(), { topic: fx.topics.failed, stages: 2, keepValue: (e) => e.id === deepId });
+    expect(shown.filter((e) => e.value !== null).map((e) => e.id)).toEqual([deepId]);
+    const deep = JSON.parse(await pullrep(fx, ['failed', 'show', deepId])) as { event: { bytes: number } };
     expect(deep.event.bytes).toBe(200_000);
   });
 });

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { BATCH_ERROR_HEADER, decodeRecordBatch, MAX_DECOMPRESSED_BYTES, MAX_HEADERS } from '../../src/kafka/record-batch.js';
+import { BATCH_ERROR_HEADER, decodeRecordBatch, MAX_DECODED_BYTES_PER_PART, MAX_DECOMPRESSED_BYTES, MAX_HEADERS } from '../../src/kafka/record-batch.js';
 
 // kafkajs's own encoder and decoder, to hold ours against (test/setup-kafka.ts put ours in the
 // module cache under the decoder's name; the original is loaded afresh from its file here).
@@ -108,6 +108,19 @@ describe("pullrep's record batch decoder", () => {
     const decoded = await ours(cut);
     expect(decoded.records.map((r) => r.offset)).toEqual(['4200']);
     expect(String(decoded.records[0]?.headers[BATCH_ERROR_HEADER])).toMatch(/corrupt/);
+  });
+
+  it(`decodes at most ${MAX_DECODED_BYTES_PER_PART} bytes from one partition's part of a response; the rest waits for the next fetch`, async () => {
+    const big = { key: null, value: Buffer.alloc(15 * 1024 * 1024) };
+    const parts = await Promise.all([0, 1, 2].map((i) => batch([big], { compression: Types.GZIP, firstOffset: String(4200 + i) })));
+    const response = new Decoder(Buffer.concat(parts));
+    // Two batches fit (about 30 MiB); the third is left: kafkajs stops reading the part there,
+    // and the consumer's next fetch starts at its offset.
+    expect((await decodeRecordBatch(response as never, KafkaJSPartialMessageError)).records[0]?.offset).toBe('4200');
+    expect((await decodeRecordBatch(response as never, KafkaJSPartialMessageError)).records[0]?.offset).toBe('4201');
+    await expect(decodeRecordBatch(response as never, KafkaJSPartialMessageError)).rejects.toBeInstanceOf(KafkaJSPartialMessageError);
+    // Alone at the start of a fetch, that batch is decoded.
+    expect((await ours(parts[2] ?? Buffer.alloc(0))).records[0]?.value?.length).toBe(15 * 1024 * 1024);
   });
 
   it('throws kafkajs\'s partial-message error for a batch cut off at the end of a response', async () => {
