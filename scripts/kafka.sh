@@ -115,7 +115,12 @@ start() {
   write_config
   if [ ! -f "$state/data/meta.properties" ]; then
     local cluster_id
-    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    # 16 random bytes, base64url: Kafka's cluster id. One starting with "-" would be read as an
+    # option by the storage tool (1 start in 64 failed so), so draw again until it does not.
+    cluster_id=-
+    while [ "${cluster_id#-}" != "$cluster_id" ]; do
+      cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    done
     java -cp "$libs/*" -Dlog4j2.configurationFile="$state/log4j2.properties" \
       kafka.tools.StorageTool format -t "$cluster_id" -c "$state/server.properties" >"$state/format.log" 2>&1 ||
       die "formatting KRaft storage failed; see $state/format.log"

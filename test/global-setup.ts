@@ -38,29 +38,42 @@ async function fromTestcontainers(): Promise<{ brokers: string; stop: () => Prom
 }
 
 /**
- * The first port from 29092 on (in steps of 100) where the broker and its controller (port+1)
+ * Free port pairs from 29092 on (in steps of 100) where the broker and its controller (port+1)
  * are free: below the kernel's ephemeral range, which the tests' own servers and connections use.
  */
-async function freeBrokerPort(): Promise<string> {
+async function* freeBrokerPorts(): AsyncGenerator<string> {
   for (let port = 29092; port < 30000; port += 100) {
-    if ((await portFree(port)) && (await portFree(port + 1))) return String(port);
+    if ((await portFree(port)) && (await portFree(port + 1))) yield String(port);
   }
-  throw new Error('no free port pair for a local Kafka broker between 29092 and 30000');
 }
 
-/** The local KRaft broker from Apache Kafka's jars, on its own port so it never meets a user's broker. */
+/**
+ * The local KRaft broker from Apache Kafka's jars, on its own port so it never meets a user's
+ * broker. A pair found free can be taken before the broker binds it (another test run starting at
+ * the same moment): the next free pair is tried then, up to three.
+ */
 async function fromLocalBroker(): Promise<{ brokers: string; stop: () => Promise<void> }> {
-  const port = process.env.PULLREP_TEST_KAFKA_PORT ?? (await freeBrokerPort());
-  const env = { ...process.env, PULLREP_KAFKA_PORT: port };
   const script = join(repoRoot, 'scripts', 'kafka.sh');
-  const { stdout } = await run('bash', [script, 'start'], { env, timeout: 10 * 60 * 1000 });
-  const startedHere = !stdout.includes('already running');
-  return {
-    brokers: `127.0.0.1:${port}`,
-    stop: async () => {
-      if (startedHere) await run('bash', [script, 'stop'], { env });
-    },
-  };
+  const fixed = process.env.PULLREP_TEST_KAFKA_PORT;
+  let lastError: unknown = new Error('no free port pair for a local Kafka broker between 29092 and 30000');
+  let tries = 0;
+  for await (const port of fixed ? [fixed] : freeBrokerPorts()) {
+    const env = { ...process.env, PULLREP_KAFKA_PORT: port };
+    try {
+      const { stdout } = await run('bash', [script, 'start'], { env, timeout: 10 * 60 * 1000 });
+      const startedHere = !stdout.includes('already running');
+      return {
+        brokers: `127.0.0.1:${port}`,
+        stop: async () => {
+          if (startedHere) await run('bash', [script, 'stop'], { env });
+        },
+      };
+    } catch (err) {
+      lastError = err;
+      if (++tries === 3) break;
+    }
+  }
+  throw lastError;
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
