@@ -59,7 +59,8 @@ export function makeContext(runtime: Runtime, global: GlobalOptions, needs: { ro
   const options = compileOptions(config);
   const client = (verbose: boolean, timeoutMs?: number) => {
     installKafkaWorkarounds(logger);
-    const settings = { ...options.kafka, logger: quietUnlessDebug(logger, verbose) };
+    // One-shot commands (not verbose) fail at once, in one line, when no broker answers.
+    const settings = { ...options.kafka, logger: quietUnlessDebug(logger, verbose), checkReachable: !verbose && timeoutMs === undefined };
     return createKafka(timeoutMs === undefined ? settings : boundedKafkaSettings(settings, timeoutMs));
   };
   return {

@@ -4,6 +4,7 @@ import type { Logger } from '../log/index.js';
 import { adminOps } from './admin.js';
 import { BoundedProducer, type BoundedProducerOptions } from './producer.js';
 import { readToEnd } from './read-to-end.js';
+import { checkReachable } from './reachable.js';
 import { recordSink, transactionalSink } from './sinks.js';
 import { batchSource } from './source.js';
 import type { BatchSource, BatchSourceOptions, ConsumedMessage, KafkaAdmin, ReadToEndOptions, RecordSink, TransactionalSink } from './types.js';
@@ -16,6 +17,12 @@ export type KafkaSettings = KafkaOptions & {
   logger: Logger;
   /** Retries of the client's own requests; lower it where failing fast matters (publish). */
   retries?: number;
+  /**
+   * Before the first admin, sink or read, check that a broker answers at all (within
+   * connectionTimeoutMs), so that a one-shot command fails at once with one line naming
+   * kafka.brokers instead of after the client's retries.
+   */
+  checkReachable?: boolean;
 };
 
 /** A Kafka cluster as pullrep uses it. Every method hands out one of pullrep's own interfaces. */
@@ -83,17 +90,20 @@ function rawClient(settings: KafkaSettings): Kafka {
 
 export function createKafka(settings: KafkaSettings): KafkaClient {
   const kafka = rawClient(settings);
+  let checked: Promise<void> | undefined;
+  const reachable = () => (settings.checkReachable ? (checked ??= checkReachable(settings.brokers, settings.connectionTimeoutMs)) : Promise.resolve());
   return {
     async admin() {
+      await reachable();
       const admin = kafka.admin();
       await admin.connect();
       return adminOps(admin);
     },
-    sink: () => recordSink(kafka),
+    sink: async () => (await reachable(), recordSink(kafka)),
     transactionalSink: (id) => transactionalSink(kafka, id),
     batchSource: (options) => batchSource(kafka, options),
     boundedProducer: (options) => new BoundedProducer(kafka, options),
-    readToEnd: (topic, onRecord, options) => readToEnd(kafka, topic, onRecord, options),
+    readToEnd: async (topic, onRecord, options) => (await reachable(), readToEnd(kafka, topic, onRecord, options)),
   };
 }
 

@@ -85,6 +85,25 @@ describe('pullrep CLI', () => {
     expect(out.stderr.trim()).toBe('pullrep: primary.root must be set (PULLREP_PRIMARY_ROOT)');
   });
 
+  it('a broker that does not answer: one line naming kafka.brokers and the cause, at once', async () => {
+    const { createServer } = await import('node:net');
+    // A port nothing listens on.
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    for (const command of [['status'], ['failed', 'list'], ['topics', 'list']]) {
+      const started = Date.now();
+      const out = await pullrep(command, { PULLREP_KAFKA_BROKERS: `127.0.0.1:${port}` });
+      expect(out.code).toBe(1);
+      expect(out.stderr).toBe(`pullrep: cannot reach Kafka at 127.0.0.1:${port} (kafka.brokers): connection refused\n`);
+      // The client's own retries took 7-11 s; a refused connection is known at once.
+      expect(Date.now() - started).toBeLessThan(6000);
+    }
+    const unknown = await pullrep(['status'], { PULLREP_KAFKA_BROKERS: 'no-such-host.invalid:9092' });
+    expect(unknown.stderr).toBe('pullrep: cannot reach Kafka at no-such-host.invalid:9092 (kafka.brokers): host not found\n');
+  });
+
   it('rejects an unknown command with a non-zero status', async () => {
     const out = await pullrep(['no-such-command']);
     expect(out.code).not.toBe(0);
