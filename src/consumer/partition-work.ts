@@ -126,5 +126,5 @@ export class PartitionWork {
 }
 
 function toRecord(topic: string, partition: number, m: ConsumedMessage): InRecord {
-  return { topic, partition, offset: m.offset, key: m.key, value: m.value, timestamp: Number(m.timestamp), headers: m.headers };
+  return { topic, partition, offset: m.offset, key: m.key, value: m.value, timestamp: Number(m.timestamp), headers: m.headers, unreadable: m.unreadable };
 }

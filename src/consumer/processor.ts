@@ -1,8 +1,8 @@
 import { decodeEvent } from '../events/index.js';
 import type { Fetcher } from '../fetch/index.js';
 import type { Logger } from '../log/index.js';
-import { BATCH_ERROR_HEADER, RecordTooLargeError } from '../kafka/index.js';
-import { dueTime, headerText, readRetryState, stageOf, type InRecord, type LadderTopics, type RetryPolicy, type RetryState } from '../retry/index.js';
+import { RecordTooLargeError } from '../kafka/index.js';
+import { dueTime, readRetryState, stageOf, type InRecord, type LadderTopics, type RetryPolicy, type RetryState } from '../retry/index.js';
 import type { Clock } from './clock.js';
 import { coalesce, type DecodedRecord, type RepoWork } from './coalesce.js';
 import type { HandOff } from './handoff.js';
@@ -85,9 +85,8 @@ export class BatchProcessor {
     const decoded: DecodedRecord<Item>[] = [];
     for (const item of items) {
       // A batch the client could not decode arrives as one record that says why.
-      const batchError = item.record.key === null && item.record.value === null ? headerText(item.record.headers, BATCH_ERROR_HEADER) : undefined;
-      if (batchError !== undefined) {
-        failed.push({ item, failure: { retriable: false, errorClass: 'RecordBatchError', kind: 'invalid', message: batchError }, undecodable: true });
+      if (item.record.unreadable !== undefined) {
+        failed.push({ item, failure: { retriable: false, errorClass: 'RecordBatchError', kind: 'invalid', message: item.record.unreadable }, undecodable: true });
         continue;
       }
       try {

@@ -1,4 +1,5 @@
 import { MissingTopicError, type ConsumedMessage, type KafkaClient } from '../kafka/index.js';
+import { hasControl } from '../text/index.js';
 import { toEntry, type FailureEntry } from './entry.js';
 
 /** Keys longer than this are not failure ids; such records are skipped. */
@@ -10,8 +11,7 @@ const MAX_KEY = 128;
  */
 export function idOfKey(key: Buffer): string {
   const text = key.toString('utf8');
-  // eslint-disable-next-line no-control-regex
-  const exact = Buffer.from(text, 'utf8').equals(key) && !/[\u0000-\u001f\u007f-\u009f]/.test(text) && !text.startsWith('hex:');
+  const exact = Buffer.from(text, 'utf8').equals(key) && !hasControl(text) && !text.startsWith('hex:');
   return exact ? text : `hex:${key.toString('hex')}`;
 }
 

@@ -10,7 +10,7 @@ import { WorkGate } from './work-gate.js';
 import { listRepositories } from './list-repositories.js';
 import { runMaintenance } from './maintenance.js';
 import { checkRepository } from './repo-guard.js';
-import { checkDeletable, checkNoOtherSpelling, checkRefNames, primaryUrl, repoPathUnder } from './paths.js';
+import { checkDeletable, checkNoOtherSpelling, repositoryKey, checkRefNames, primaryUrl, repoPathUnder } from './paths.js';
 import { compareRefs, listRefs, NO_CHANGE } from './refs.js';
 import { fetchEverything, followHead } from './whole-sync.js';
 import { finish, type SyncContext } from './sync-context.js';
@@ -57,8 +57,11 @@ class Engine implements ReplicaFetcher {
   private readonly env: NodeJS.ProcessEnv;
   private readonly now: () => number;
   private closed = false;
+  /** The primary is reached over http(s): its answers' statuses and Retry-After are read. */
+  private readonly overHttp: boolean;
 
   constructor(private readonly deps: FetcherDeps) {
+    this.overHttp = /^https?:/i.test(deps.options.primaryUrl);
     const { options } = deps;
     this.gate = new WorkGate(options.concurrency);
     this.failures = new FailureCounter(options.recloneAfterFailures);
@@ -166,7 +169,7 @@ class Engine implements ReplicaFetcher {
     const url = primaryUrl(this.deps.options.primaryUrl, repo);
     const log = this.deps.logger.child({ repo });
     // One turn for a name and its other spelling (with or without .git): they are one repository.
-    return this.gate.run(repo.replace(/\.git$/, ''), async () => {
+    return this.gate.run(repositoryKey(repo), async () => {
       if (options.signal?.aborted) throw new TransientFetchError(`sync of ${repo} aborted before it started`, 'aborted');
       const started = this.now();
       const git = gitRunner({
@@ -178,7 +181,7 @@ class Engine implements ReplicaFetcher {
         missingRepoGraceMs: this.deps.options.missingRepoGraceMs,
         now: this.now,
         logger: log,
-        traceHttp: /^https?:/i.test(this.deps.options.primaryUrl),
+        traceHttp: this.overHttp,
       });
       try {
         // Deleting runs no git and follows no link: a repository the guard refuses can still go.

@@ -35,6 +35,9 @@ export interface RunnerDeps {
   traceHttp?: boolean;
 }
 
+/** The git commands pullrep runs that reach the primary. */
+const REMOTE_COMMANDS = new Set(['fetch', 'ls-remote', 'clone']);
+
 export function gitRunner(deps: RunnerDeps): GitRunner {
   const context = (what: string): ClassifyContext => ({
     what,
@@ -53,7 +56,8 @@ export function gitRunner(deps: RunnerDeps): GitRunner {
       env: deps.env,
       timeoutMs: deps.timeoutMs,
       signal: deps.signal,
-      traceHttp: deps.traceHttp ?? false,
+      // Only the commands that talk to the primary make HTTP requests worth reading.
+      traceHttp: (deps.traceHttp ?? false) && REMOTE_COMMANDS.has(args[0] ?? ''),
       ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.input !== undefined ? { input: options.input } : {}),
     });

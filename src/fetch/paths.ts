@@ -91,9 +91,16 @@ export function checkDeletable(root: string, repo: string, path: string): void {
  * repository whose other spelling is already on the replica is refused.
  */
 export function checkNoOtherSpelling(repo: string, path: string): void {
-  const other = path.endsWith('.git') ? path.slice(0, -4) : `${path}.git`;
-  if (existsSync(other)) {
-    const name = repo.endsWith('.git') ? repo.slice(0, -4) : `${repo}.git`;
-    throw new PermanentFetchError(`repository ${JSON.stringify(repo)} is replicated here as ${JSON.stringify(name)}; events must name it so`, 'invalid');
-  }
+  const other = otherSpelling(path);
+  if (existsSync(other)) throw new PermanentFetchError(`repository ${JSON.stringify(repo)} is replicated here as ${JSON.stringify(otherSpelling(repo))}; events must name it so`, 'invalid');
+}
+
+/** A name (or path) with `.git` taken off, or put on. */
+function otherSpelling(name: string): string {
+  return name.endsWith('.git') ? name.slice(0, -4) : `${name}.git`;
+}
+
+/** The key under which a repository and its other spelling take their turns: one repository. */
+export function repositoryKey(repo: string): string {
+  return repo.endsWith('.git') ? repo.slice(0, -4) : repo;
 }

@@ -9,6 +9,5 @@ export { installKafkaWorkarounds, workaroundState, kafkajsVersion, WORKAROUNDS_K
 export { BoundedProducer, ProduceTimeoutError, beforeDeadline } from './producer.js';
 export type { BoundedProducerOptions, OutgoingRecord } from './producer.js';
 export { recordBytes, requestChunks, MAX_REQUEST_BYTES } from './sinks.js';
-export { BATCH_ERROR_HEADER, MAX_DECOMPRESSED_BYTES, MAX_HEADERS } from './record-batch.js';
 export { RecordTooLargeError } from './types.js';
 export type * from './types.js';

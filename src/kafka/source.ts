@@ -1,4 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs';
+import { BATCH_ERROR_HEADER } from './record-batch.js';
 import type { BatchSource, BatchSourceOptions, ConsumedMessage } from './types.js';
 
 /** A group consumer as pullrep's BatchSource: manual commits, batches handed over whole. */
@@ -44,5 +45,9 @@ export function batchSource(kafka: Kafka, options: BatchSourceOptions): BatchSou
 }
 
 export function toConsumed(m: { offset: string; key: Buffer | null; value: Buffer | null; timestamp: string; headers?: ConsumedMessage['headers'] }): ConsumedMessage {
-  return { offset: m.offset, key: m.key ?? null, value: m.value ?? null, timestamp: m.timestamp, headers: m.headers };
+  const consumed: ConsumedMessage = { offset: m.offset, key: m.key ?? null, value: m.value ?? null, timestamp: m.timestamp, headers: m.headers };
+  // The placeholder record-batch.ts put where a batch could not be decoded.
+  const why = m.key === null && m.value === null ? m.headers?.[BATCH_ERROR_HEADER] : undefined;
+  if (Buffer.isBuffer(why)) return { ...consumed, headers: {}, unreadable: why.toString('utf8') };
+  return consumed;
 }

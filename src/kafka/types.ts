@@ -24,6 +24,11 @@ export interface ConsumedMessage {
   /** ms since the epoch, as text (append time on LogAppendTime topics). */
   timestamp: string;
   headers: RecordHeaders;
+  /**
+   * Set when this stands for a record batch the client could not decode (a decompression bomb,
+   * a codec it cannot read, corrupt bytes): why. It has neither key nor value.
+   */
+  unreadable?: string;
 }
 
 /** A record to produce. */

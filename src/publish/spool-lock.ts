@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { open, readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { runningProcess } from '../os/processes.js';
 import { SpoolError } from './errors.js';
 
 /**
@@ -17,14 +18,7 @@ export interface SpoolLockOptions {
   isAlive?: (pid: number) => boolean;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+const processAlive = (pid: number): boolean => runningProcess(pid) !== undefined;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

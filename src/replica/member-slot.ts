@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ProcessIdentity } from '../os/processes.js';
+
+export { runningProcess, type ProcessIdentity } from '../os/processes.js';
 
 /** A member slot this process holds; release it on shutdown. */
 export interface MemberSlot {
@@ -22,11 +24,6 @@ export interface SlotDeps {
   settleMs?: number;
 }
 
-export interface ProcessIdentity {
-  pid: number;
-  /** When the process started (clock ticks since boot, with the boot's id); '' when unknown. */
-  start: string;
-}
 
 /**
  * Claims the lowest free member slot of this replica: a file `<dir>/<slot>` holding
@@ -98,29 +95,4 @@ function alive(pid: number, start: string, deps: SlotDeps): boolean {
   if (now === undefined) return false;
   // The pid is in use: by the same process unless both start times are known and differ.
   return start === '' || now.start === '' || now.start === start;
-}
-
-/**
- * The process running with `pid` on this host, if any: on Linux with its start time and the
- * boot's id (so a reused pid is a different process); elsewhere by its pid alone.
- */
-export function runningProcess(pid: number): ProcessIdentity | undefined {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
-  }
-  return { pid, start: startOf(pid) };
-}
-
-function startOf(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces, inside parentheses): state is field 3, starttime field 22.
-    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    return start ? `${boot}/${start}` : '';
-  } catch {
-    return '';
-  }
 }

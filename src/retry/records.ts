@@ -10,6 +10,8 @@ export interface InRecord {
   /** Append time on retry topics (LogAppendTime), ms since the epoch. */
   timestamp: number;
   headers: RawHeaders;
+  /** The client could not decode the batch this stands for: why (see ConsumedMessage). */
+  unreadable?: string | undefined;
 }
 
 /** A record the ladder produces: a hand-off to a retry stage or the failed topic. */

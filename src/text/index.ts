@@ -1,3 +1,3 @@
 export { oneLine } from './one-line.js';
-export { printable, hasUnprintable } from './printable.js';
+export { printable, hasControl, hasUnprintable } from './printable.js';
 export { renderTable, type Column } from './table.js';

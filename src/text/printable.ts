@@ -11,6 +11,14 @@ export function printable(text: string): string {
   return text.replace(UNPRINTABLE, '?');
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Whether the text holds a C0 or C1 control character or DEL (bidi controls are not counted). */
+export function hasControl(text: string): boolean {
+  return CONTROL.test(text);
+}
+
 /** Whether the text holds a character `printable` would replace. */
 export function hasUnprintable(text: string): boolean {
   UNPRINTABLE.lastIndex = 0;

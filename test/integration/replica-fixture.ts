@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cliPath } from '../helpers/cli.js';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka, Producer, ProducerRecord } from 'kafkajs';
 import { compileOptions, loadConfig, type Config } from '../../src/config/index.js';
 import { encodeEvent, makeEvent, type RefEvent } from '../../src/events/index.js';
 import { TransientFetchError, type Fetcher } from '../../src/fetch/index.js';
@@ -86,6 +86,8 @@ export interface ReplicaFixture {
   env: NodeJS.ProcessEnv;
   newRepo(): Promise<{ name: string; primary: string; replica: string }>;
   produce(event: RefEvent | Buffer, key: string, partition?: number): Promise<void>;
+  /** Any records, sent as given (crafted ones, other topics), by the fixture's producer. */
+  send(record: ProducerRecord): Promise<void>;
   refsEvent(repo: string, refs: Record<string, string>): RefEvent;
   startReplica(
     overrides?: Record<string, unknown>,
@@ -144,6 +146,9 @@ export async function replicaFixture(options: { partitions?: number; overrides?:
       const name = `r/${randomName('repo')}.git`;
       const primary = await makeBareRepo(primaryRoot, name);
       return { name, primary, replica: join(replicaRoot, name) };
+    },
+    async send(record) {
+      await producer.send(record);
     },
     async produce(event, key, partition) {
       const value = Buffer.isBuffer(event) ? event : encodeEvent(event);

@@ -96,14 +96,8 @@ describe('pullrep replica: records that must not stall a partition', () => {
 
   it('6,000 junk records on one partition: 6,000 failure records, handed on in requests the broker accepts', async () => {
     fx = await replicaFixture({ partitions: 1 });
-    const producer = fx.kafka.producer();
-    await producer.connect();
-    try {
-      const junk = Array.from({ length: 6000 }, (_, i) => ({ key: `junk-${i}`, value: `not an event ${i} ${'j'.repeat(100)}` }));
-      for (let i = 0; i < junk.length; i += 1000) await producer.send({ topic: fx.topics.events, messages: junk.slice(i, i + 1000) });
-    } finally {
-      await producer.disconnect();
-    }
+    const junk = Array.from({ length: 6000 }, (_, i) => ({ key: `junk-${i}`, value: `not an event ${i} ${'j'.repeat(100)}` }));
+    for (let i = 0; i < junk.length; i += 1000) await fx.send({ topic: fx.topics.events, messages: junk.slice(i, i + 1000) });
     const repo = await fx.newRepo();
     const head = await pushCommit(repo.primary, 'main');
     await fx.produce(fx.refsEvent(repo.name, { 'refs/heads/main': head }), repo.name);
@@ -120,16 +114,10 @@ describe('pullrep replica: records that must not stall a partition', () => {
     fx = await replicaFixture({ partitions: 1 });
     const repo = await fx.newRepo();
     const head = await pushCommit(repo.primary, 'main');
-    const producer = fx.kafka.producer();
-    await producer.connect();
-    try {
-      const events = Array.from({ length: 3000 }, (_, i) =>
-        encodeEvent(makeEvent<RefEvent>({ kind: 'refs-updated', repo: repo.name, origin: 'primary', refs: Array.from({ length: 5 }, (_, r) => ({ ref: `refs/heads/b${i % 50}-${r}`, old: ZERO, new: head })) } as never)),
-      );
-      for (let i = 0; i < events.length; i += 500) await producer.send({ topic: fx.topics.events, messages: events.slice(i, i + 500).map((value) => ({ key: repo.name, value })) });
-    } finally {
-      await producer.disconnect();
-    }
+    const events = Array.from({ length: 3000 }, (_, i) =>
+      encodeEvent(makeEvent<RefEvent>({ kind: 'refs-updated', repo: repo.name, origin: 'primary', refs: Array.from({ length: 5 }, (_, r) => ({ ref: `refs/heads/b${i % 50}-${r}`, old: ZERO, new: head })) } as never)),
+    );
+    for (let i = 0; i < events.length; i += 500) await fx.send({ topic: fx.topics.events, messages: events.slice(i, i + 500).map((value) => ({ key: repo.name, value })) });
     fx.server.failWith = 503;
     await fx.startReplica();
     const f = fx;
@@ -205,16 +193,10 @@ describe('pullrep replica: records that must not stall a partition', () => {
   it('a gzip bomb and a record with 25,000 headers are settled once each; the event behind them is applied', async () => {
     fx = await replicaFixture({ partitions: 1 });
     await fx.startReplica();
-    const producer = fx.kafka.producer();
-    await producer.connect();
-    try {
-      // 100 MB of zeros in one record: about 100 KB on the wire.
-      await producer.send({ topic: fx.topics.events, compression: CompressionTypes.GZIP, messages: [{ key: 'bomb', value: Buffer.alloc(100 * 1024 * 1024) }] });
-      const headers = Object.fromEntries(Array.from({ length: 25_000 }, (_, i) => [`h${i}`, 'v']));
-      await producer.send({ topic: fx.topics.events, messages: [{ key: 'headers', value: '{"v":1}', headers }] });
-    } finally {
-      await producer.disconnect();
-    }
+    // 100 MB of zeros in one record: about 100 KB on the wire.
+    await fx.send({ topic: fx.topics.events, compression: CompressionTypes.GZIP, messages: [{ key: 'bomb', value: Buffer.alloc(100 * 1024 * 1024) }] });
+    const headers = Object.fromEntries(Array.from({ length: 25_000 }, (_, i) => [`h${i}`, 'v']));
+    await fx.send({ topic: fx.topics.events, messages: [{ key: 'headers', value: '{"v":1}', headers }] });
     const repo = await fx.newRepo();
     const head = await pushCommit(repo.primary, 'main');
     await fx.produce(fx.refsEvent(repo.name, { 'refs/heads/main': head }), repo.name);
@@ -232,14 +214,8 @@ describe('pullrep replica: records that must not stall a partition', () => {
   it('failed keys are read exactly: two byte keys that decode alike are two entries, and resolving one touches only it', async () => {
     fx = await replicaFixture({ partitions: 1 });
     await fx.startReplica();
-    const producer = fx.kafka.producer();
-    await producer.connect();
-    try {
-      const keys = [Buffer.from([0x66, 0xff]), Buffer.from([0x66, 0xfe]), Buffer.from('f\ufffd')];
-      await producer.send({ topic: fx.topics.failed, messages: keys.map((key) => ({ key, value: '{"v":1}' })) });
-    } finally {
-      await producer.disconnect();
-    }
+    const keys = [Buffer.from([0x66, 0xff]), Buffer.from([0x66, 0xfe]), Buffer.from('f\ufffd')];
+    await fx.send({ topic: fx.topics.failed, messages: keys.map((key) => ({ key, value: '{"v":1}' })) });
     const list = async () => (JSON.parse(await pullrep(fx as ReplicaFixture, ['failed', 'list', '--json'])) as Array<{ id: string }>).map((e) => e.id).sort();
     expect(await list()).toEqual(['f\ufffd', 'hex:66fe', 'hex:66ff'].sort());
     expect(await pullrep(fx, ['failed', 'resolve', 'hex:66ff'])).toContain('1 resolved');
@@ -248,13 +224,7 @@ describe('pullrep replica: records that must not stall a partition', () => {
 
   it('failed list keeps no event in memory; show keeps only the one it shows, and shows any value', async () => {
     fx = await replicaFixture({ partitions: 1 });
-    const producer = fx.kafka.producer();
-    await producer.connect();
-    try {
-      for (let i = 0; i < 20; i++) await producer.send({ topic: fx.topics.failed, messages: [{ key: `f${String(i).padStart(15, '0')}`, value: Buffer.alloc(900 * 1024, 'v') }] });
-    } finally {
-      await producer.disconnect();
-    }
+    for (let i = 0; i < 20; i++) await fx.send({ topic: fx.topics.failed, messages: [{ key: `f${String(i).padStart(15, '0')}`, value: Buffer.alloc(900 * 1024, 'v') }] });
     // Deep JSON on the events topic takes the normal way to the failed topic: undecodable.
     await fx.startReplica();
     await fx.produce(Buffer.from('['.repeat(100_000) + ']'.repeat(100_000)), 'deep');
