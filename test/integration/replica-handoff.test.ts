@@ -51,6 +51,8 @@ describe('pullrep replica: a failing hand-off', () => {
       await setMaxMessageBytes(fx, fx.topics.failed, 1024 * 1024);
       const f = fx;
       await waitFor(async () => (await committedOffsets(f, f.topics.events)) === 1n, { what: 'the events offset to be committed' });
+      // Counted right after the hand-off returns, which is just after the commit: wait for it.
+      await waitFor(async () => (await failedWrites()) >= 1, { what: 'the failed write to be counted' });
       expect(await failedWrites()).toBe(1);
       const failed = await readTopic(fx.kafka, fx.topics.failed, { atLeast: 1 });
       // One failure. Without transactions a redelivered batch may write it again, under the same key.
