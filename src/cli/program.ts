@@ -9,6 +9,7 @@ import { registerHook } from './commands/hook.js';
 import { registerSpool } from './commands/spool.js';
 import { registerBackfill } from './commands/backfill.js';
 import { registerReplica } from './commands/replica.js';
+import { registerPrimary } from './commands/primary.js';
 import { registerTopics } from './commands/topics.js';
 import { registerFailed } from './commands/failed.js';
 import { registerStatus } from './commands/status.js';
@@ -42,6 +43,7 @@ snake case (kafka.brokers -> PULLREP_KAFKA_BROKERS). See README.md for the list.
   registerHook(program, runtime);
   registerSpool(program, runtime);
   registerBackfill(program, runtime);
+  registerPrimary(program, runtime);
   registerReplica(program, runtime);
   registerTopics(program, runtime);
   registerFailed(program, runtime);

@@ -105,6 +105,17 @@ export interface PublishOptions {
   maxEventBytes: number;
 }
 
+/** `pullrep primary`, the primary agent (src/primary). */
+export interface PrimaryOptions {
+  publish: PublishOptions;
+  /** topics.catalog */
+  catalogTopic: string;
+  /** 0 = no scan. */
+  scanIntervalMs: number;
+  /** replica.fetchTimeoutMs: the time limit of one git process, here a ref listing. */
+  gitTimeoutMs: number;
+}
+
 /** `pullrep verify` (src/verify). */
 export interface VerifyOptions {
   primaryUrl: string;
@@ -128,6 +139,7 @@ export interface Options {
   topics: TopicOptions;
   consumer: ConsumerOptions;
   publish: PublishOptions;
+  primary: PrimaryOptions;
   verify: VerifyOptions;
   http: HttpOptions;
 }
@@ -139,6 +151,16 @@ export function compileOptions(config: Config): Options {
   const { primary, replica, retry, topics, publish } = config;
   const credentials = { username: primary.username, password: primary.password, sshKeyFile: primary.sshKeyFile };
   const spoolDir = publish.spoolDir || (primary.root ? `${primary.root.replace(/\/+$/, '')}/${DEFAULT_SPOOL_NAME}` : '');
+  const publishing: PublishOptions = {
+    root: primary.root,
+    spoolDir,
+    origin: primary.name,
+    topic: topics.events,
+    partitions: topics.partitions,
+    replicationFactor: topics.replicationFactor,
+    timeoutMs: publish.timeoutMs,
+    maxEventBytes: publish.maxEventBytes,
+  };
   return {
     kafka: config.kafka,
     fetch: {
@@ -168,15 +190,12 @@ export function compileOptions(config: Config): Options {
       transactions: replica.transactions,
       shutdownGraceMs: replica.shutdownGraceMs,
     },
-    publish: {
-      root: primary.root,
-      spoolDir,
-      origin: primary.name,
-      topic: topics.events,
-      partitions: topics.partitions,
-      replicationFactor: topics.replicationFactor,
-      timeoutMs: publish.timeoutMs,
-      maxEventBytes: publish.maxEventBytes,
+    publish: publishing,
+    primary: {
+      publish: publishing,
+      catalogTopic: topics.catalog,
+      scanIntervalMs: primary.scanIntervalMs,
+      gitTimeoutMs: replica.fetchTimeoutMs,
     },
     verify: {
       primaryUrl: primary.url,

@@ -42,6 +42,11 @@ const definition = {
       default: -1,
     },
     failedRetentionMs: duration('Retention of the failed topic (default 90 days)', 90 * 24 * 3600 * 1000),
+    catalog: {
+      doc: 'The compacted topic of every repository on the primary, with its ref checksum (docs/catalog.md)',
+      format: 'topic-name',
+      default: 'git.repositories',
+    },
   },
   primary: {
     name: { doc: 'Name of this primary, carried in every event', format: String, default: 'primary' },
@@ -59,6 +64,10 @@ const definition = {
       sensitive: true,
     },
     sshKeyFile: { doc: 'Private key file for ssh fetches from the primary', format: String, default: '', sensitive: true },
+    scanIntervalMs: duration(
+      'Interval of the primary agent\'s scan of primary.root, which catches repositories created, changed or deleted without a hook; 0 = off',
+      60 * 1000,
+    ),
   },
   publish: {
     timeoutMs: duration('How long publish waits for Kafka before spooling the event', 2000),

@@ -18,7 +18,8 @@ export class ProduceTimeoutError extends Error {
 export interface OutgoingRecord {
   topic: string;
   key: string;
-  value: Buffer | string;
+  /** null: a tombstone (the key is deleted from a compacted topic). */
+  value: Buffer | string | null;
 }
 
 export interface BoundedProducerOptions {

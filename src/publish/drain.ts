@@ -1,7 +1,8 @@
 import type { BoundedProducer } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
 import { InvalidSpoolFileError, SpoolError } from './errors.js';
-import type { Spool, SpoolEntry } from './spool.js';
+import type { OutgoingRecord } from '../kafka/index.js';
+import type { Spool, SpoolFile } from './spool.js';
 import type { SpoolLock } from './spool-lock.js';
 
 export interface DrainDeps {
@@ -23,10 +24,13 @@ export interface DrainOptions {
    * Spool files this process has just written, with their records (validated when they were
    * encoded): sent without being read back. Every other file is read and validated.
    */
-  written?: ReadonlyMap<string, SpoolEntry>;
+  written?: ReadonlyMap<string, SpoolFile>;
+  /** Hears of every file delivered (all its records acknowledged), in order. */
+  delivered?: (file: SpoolFile) => void;
 }
 
 export interface DrainResult {
+  /** Spool files delivered. */
   sent: number;
   quarantined: string[];
 }
@@ -48,20 +52,37 @@ export async function drainSpool(deps: DrainDeps, options: DrainOptions): Promis
     const names = (await spool.names()).filter((name) => !passedOver.has(name));
     if (names.length === 0) break;
     for (let i = 0; i < names.length; i += batchSize) {
-      const entries: SpoolEntry[] = [];
+      const files: SpoolFile[] = [];
       for (const name of names.slice(i, i + batchSize)) {
-        const entry = options.written?.get(name) ?? (await readOrSetAside(deps, name, result, passedOver));
-        if (entry) entries.push(entry);
+        const file = options.written?.get(name) ?? (await readOrSetAside(deps, name, result, passedOver));
+        if (file) files.push(file);
       }
-      if (entries.length === 0) continue;
+      // Each record remembers its file; a file is deleted once its last record is acknowledged.
+      const records: OutgoingRecord[] = [];
+      const lastOf = new Map<number, SpoolFile>();
+      for (const file of files) {
+        if (file.records.length === 0) {
+          await spool.remove(file.name); // a push that changed no ref/ : nothing to send
+          options.delivered?.(file);
+          continue;
+        }
+        records.push(...file.records);
+        lastOf.set(records.length - 1, file);
+      }
+      if (records.length === 0) continue;
       let next = 0;
-      await deps.producer().send(entries, deadline(), async (count) => {
-        for (const entry of entries.slice(next, next + count)) await spool.remove(entry.name);
+      await deps.producer().send(records, deadline(), async (count) => {
+        for (let r = next; r < next + count; r++) {
+          const file = lastOf.get(r);
+          if (!file) continue;
+          await spool.remove(file.name);
+          result.sent += 1;
+          options.delivered?.(file);
+        }
         next += count;
-        result.sent += count;
         await lock.refresh();
       });
-      logger.debug({ sent: entries.length, dir: spool.dir }, 'spooled events delivered');
+      logger.debug({ sent: records.length, dir: spool.dir }, 'spooled events delivered');
     }
   }
   const [problem] = passedOver.values();
@@ -73,7 +94,7 @@ export async function drainSpool(deps: DrainDeps, options: DrainOptions): Promis
  * Reads one spooled event. A file that is not a valid event is moved aside; one that cannot be
  * read, or cannot be moved, is left in place and remembered in `passedOver`.
  */
-async function readOrSetAside(deps: DrainDeps, name: string, result: DrainResult, passedOver: Map<string, Error>): Promise<SpoolEntry | undefined> {
+async function readOrSetAside(deps: DrainDeps, name: string, result: DrainResult, passedOver: Map<string, Error>): Promise<SpoolFile | undefined> {
   try {
     return await deps.spool.read(name);
   } catch (err) {

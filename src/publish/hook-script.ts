@@ -13,6 +13,13 @@ export interface HookScriptInput {
   cliPath: string;
   /** Configuration file given to `hook install --config`, if any. */
   configFile?: string | undefined;
+  /**
+   * 'spool' (the default): the hook writes the push to the spool and `pullrep primary` sends it;
+   * 'direct': the hook runs `pullrep publish` itself, for a primary without the agent.
+   */
+  mode?: 'spool' | 'direct';
+  /** The spool directory (spool mode). */
+  spoolDir?: string;
 }
 
 /** A word for sh, single-quoted. */
@@ -29,6 +36,7 @@ export function shellQuote(value: string): string {
  * a chained hook still runs with the untouched stdin.
  */
 export function hookScript(input: HookScriptInput): string {
+  if ((input.mode ?? 'spool') === 'spool') return spoolingHookScript(input);
   const config = input.configFile ? ` --config ${shellQuote(input.configFile)}` : '';
   const publish = `"$node" "$cli"${config} publish --hook ${input.type}`;
   const head = [
@@ -81,4 +89,73 @@ export function hookScript(input: HookScriptInput): string {
 function missing(input: HookScriptInput): string {
   const what = `pullrep: warning: this update was not published: cannot find Node (${input.nodePath}) or pullrep (${input.cliPath}); run 'pullrep hook install' again`;
   return shellQuote(what);
+}
+
+/** Name of the file where `pullrep primary` keeps its pid, in the spool directory. */
+export const AGENT_PID_FILE = '.agent.pid';
+
+/**
+ * The spooling hook (POSIX sh and coreutils: date, cat, sync, mv): it writes the push to the
+ * spool durably and returns; `pullrep primary` sends it. About 5 ms on a push (docs/primary.md).
+ * - The file is written under a temporary name, fsynced, renamed to its final name (which sorts
+ *   by the time it was written) and the directory fsynced: it is complete or absent.
+ * - When the spool cannot be written, it falls back to `pullrep publish` (Node), which sends the
+ *   push directly; when that cannot run either, it says in one line that the push was not
+ *   published. It never fails the push: its own exit status is always 0, or the chained hook's.
+ * - When the agent is not running (no live pid in .agent.pid), the push still waits in the spool
+ *   and the pusher is told once, in one line, that it is sent when the agent starts.
+ */
+function spoolingHookScript(input: HookScriptInput): string {
+  if (!input.spoolDir) throw new Error('a spooling hook needs the spool directory');
+  const config = input.configFile ? ` --config ${shellQuote(input.configFile)}` : '';
+  const postReceive = input.type === 'post-receive';
+  const lines = [
+    '#!/bin/sh',
+    HOOK_MARKER,
+    '# It queues the ref updates of this push in the spool; pullrep primary publishes them to Kafka.',
+    '# It never fails the push and never starts Node.js unless the spool cannot be written.',
+    `# A ${input.type} hook that was here before lives on as ${input.type}${CHAINED_SUFFIX} and still runs.`,
+    `spool=${shellQuote(input.spoolDir)}`,
+    `node=${shellQuote(input.nodePath)}`,
+    `cli=${shellQuote(input.cliPath)}`,
+    `chained="$0${CHAINED_SUFFIX}"`,
+    `hook=${input.type}`,
+    'queue() {',
+    '  t=$(date +%s%N) || return 1',
+    '  case $t in "" | *[!0-9]*) return 1 ;; esac',
+    '  [ ${#t} -ge 16 ] || return 1',
+    '  ms=${t%??????}',
+    '  name=$(printf %015d "$ms")-${t#"$ms"}-$$.push',
+    '  [ -d "$spool" ] || mkdir -p -m 750 "$spool" || return 1',
+    `  { printf 'pullrep-push 1\\nhook %s\\ncwd %s\\ngit-dir %s\\n' "$hook" "$PWD" "\${GIT_DIR:-.}" && printf '%s\\n' "$input"; } >"$spool/.tmp-$name" &&`,
+    '    sync "$spool/.tmp-$name" && mv -f "$spool/.tmp-$name" "$spool/$name" && sync "$spool" && return 0',
+    '  rm -f "$spool/.tmp-$name"',
+    '  return 1',
+    '}',
+    'publish() {',
+    '  if [ -x "$node" ] && [ -f "$cli" ]; then',
+    `    printf '%s\\n' "$input" | "$node" "$cli"${config} publish --hook "$hook"${postReceive ? '' : ' committed'} && return 0`,
+    '  fi',
+    `  printf '%s\\n' ${shellQuote(`pullrep: warning: this update was not published: the spool ${input.spoolDir} cannot be written and pullrep (${input.cliPath}) cannot run`)} >&2`,
+    '}',
+    'agent_check() {',
+    '  pid=',
+    '  [ -f "$spool/.agent.pid" ] && read -r pid <"$spool/.agent.pid"',
+    '  case $pid in "" | *[!0-9]*) pid=0 ;; esac',
+    '  [ -d "/proc/$pid" ] && return 0',
+    `  printf '%s\\n' ${shellQuote(`pullrep: pullrep primary is not running: this update waits in the spool ${input.spoolDir} and is published when it starts`)} >&2`,
+    '}',
+    ...(postReceive ? [] : ['if [ "$1" != committed ]; then', '  [ -x "$chained" ] && exec "$chained" "$@"', '  exit 0', 'fi']),
+    'input=$(cat)',
+    'if [ -n "$input" ]; then',
+    '  if queue; then agent_check; else publish; fi',
+    'fi',
+    'if [ -x "$chained" ]; then',
+    `  if [ -n "$input" ]; then printf '%s\\n' "$input"; fi | "$chained" "$@"`,
+    '  exit $?',
+    'fi',
+    'exit 0',
+    '',
+  ];
+  return lines.join('\n');
 }

@@ -2,7 +2,7 @@ import type { BoundedProducer, OutgoingRecord } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
 import { drainSpool } from './drain.js';
 import { SpoolError } from './errors.js';
-import type { Spool, SpoolEntry } from './spool.js';
+import type { Spool, SpoolFile } from './spool.js';
 import type { SpoolLock } from './spool-lock.js';
 
 export interface PublisherDeps {
@@ -53,7 +53,7 @@ export async function publishRecords(records: OutgoingRecord[], deps: PublisherD
   });
   if (locked) {
     try {
-      if ((await ownLeft()) > 0) await drainSpool(deps, { deadline, passes: 1, written: writtenEntries(own, records) });
+      if ((await ownLeft()) > 0) await drainSpool(deps, { deadline, passes: 1, written: writtenEntries(own, records, now()) });
     } catch (err) {
       error = err as Error;
     } finally {
@@ -67,11 +67,11 @@ export async function publishRecords(records: OutgoingRecord[], deps: PublisherD
 }
 
 /** The records this process spooled, by file name, as the drain sends them. */
-function writtenEntries(names: string[], records: OutgoingRecord[]): Map<string, SpoolEntry> {
-  const entries = new Map<string, SpoolEntry>();
+function writtenEntries(names: string[], records: OutgoingRecord[], now: number): Map<string, SpoolFile> {
+  const entries = new Map<string, SpoolFile>();
   names.forEach((name, i) => {
     const record = records[i];
-    if (record) entries.set(name, { ...record, name, value: typeof record.value === 'string' ? record.value : record.value.toString('utf8') });
+    if (record) entries.set(name, { name, writtenAt: now, repo: record.key, events: [], records: [record] });
   });
   return entries;
 }

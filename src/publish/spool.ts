@@ -4,18 +4,27 @@ import { join } from 'node:path';
 import { decodeEvent, type RefEvent } from '../events/index.js';
 import type { OutgoingRecord } from '../kafka/index.js';
 import { InvalidSpoolFileError, SpoolError } from './errors.js';
+import { eventRecords } from './events.js';
+import { parsePush, PUSH_SUFFIX, spooledAtOf, type PushContext } from './push-entry.js';
 
 /**
- * The primary's spool: events not (yet) acknowledged by Kafka, one file each, named so that
- * names sort in publish order. A file is complete or absent: it is written to a temporary name,
- * fsynced, renamed into place and the directory fsynced. It is deleted only after the broker
- * acknowledged it.
+ * The primary's spool: what Kafka has not acknowledged yet, one file each, named so that names
+ * sort in the order things happened (the first 15 characters are the epoch ms the file was
+ * written). Two kinds of file live there: `.event`, an encoded event written by `pullrep publish`,
+ * and `.push`, a push as the spooling hook wrote it (push-entry.ts), turned into events when it
+ * is sent. A file is complete or absent: it is written to a temporary name, fsynced, renamed into
+ * place and the directory fsynced. It is deleted only after the broker acknowledged all of it.
  */
 export const SPOOL_SUFFIX = '.event';
 
-export interface SpoolEntry extends OutgoingRecord {
+/** One spool file, read and validated: the records it stands for (none for an empty push). */
+export interface SpoolFile {
   name: string;
-  value: string;
+  /** Epoch ms the file was written. */
+  writtenAt: number;
+  repo: string;
+  events: RefEvent[];
+  records: OutgoingRecord[];
 }
 
 /** What `spool list` shows of one waiting event. */
@@ -37,6 +46,8 @@ export class Spool {
   constructor(
     readonly dir: string,
     private readonly now: () => number = Date.now,
+    /** How `.push` files become events; without it they are left alone (never sent, never moved). */
+    private readonly push?: PushContext,
   ) {}
 
   /** Writes the records durably, in order; returns their file names. */
@@ -46,6 +57,7 @@ export class Spool {
     for (const record of records) {
       sequence += 1;
       const name = `${String(this.now()).padStart(15, '0')}-${String(sequence).padStart(6, '0')}-${process.pid}-${randomBytes(4).toString('hex')}${SPOOL_SUFFIX}`;
+      if (record.value === null) throw new SpoolError('the spool holds events, never tombstones');
       const value = typeof record.value === 'string' ? record.value : record.value.toString('utf8');
       await this.writeDurably(name, JSON.stringify({ topic: record.topic, key: record.key, value }));
       names.push(name);
@@ -63,7 +75,8 @@ export class Spool {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new SpoolError(`cannot read the spool ${this.dir}: ${(err as Error).message}`, { cause: err });
     }
-    return files.filter((f) => f.endsWith(SPOOL_SUFFIX) && !f.startsWith('.')).sort();
+    const sendable = (f: string) => f.endsWith(SPOOL_SUFFIX) || (this.push !== undefined && f.endsWith(PUSH_SUFFIX));
+    return files.filter((f) => sendable(f) && !f.startsWith('.')).sort();
   }
 
   async has(name: string): Promise<boolean> {
@@ -74,10 +87,10 @@ export class Spool {
   }
 
   /**
-   * Reads one waiting event. Throws InvalidSpoolFileError when the file is not a valid spooled
-   * event, a SpoolError when it cannot be read, and the ENOENT error when it is gone (delivered).
+   * Reads one spool file. Throws InvalidSpoolFileError when it is not a valid event or push, a
+   * SpoolError when it cannot be read, and the ENOENT error when it is gone (delivered).
    */
-  async read(name: string): Promise<SpoolEntry & { event: RefEvent }> {
+  async read(name: string): Promise<SpoolFile> {
     let text: string;
     try {
       text = await readFile(join(this.dir, name), 'utf8');
@@ -85,7 +98,12 @@ export class Spool {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw err;
       const Problem = code === 'EISDIR' ? InvalidSpoolFileError : SpoolError;
-      throw new Problem(`cannot read the spooled event ${name}: ${(err as Error).message}`, { cause: err });
+      throw new Problem(`cannot read the spool file ${name}: ${(err as Error).message}`, { cause: err });
+    }
+    const writtenAt = spooledAtOf(name);
+    if (name.endsWith(PUSH_SUFFIX) && this.push) {
+      const { repo, events } = parsePush(name, text, writtenAt, this.push);
+      return { name, writtenAt, repo, events, records: eventRecords(events, this.push.topic) };
     }
     try {
       const o = JSON.parse(text) as Record<string, unknown>;
@@ -94,7 +112,7 @@ export class Spool {
       }
       const event = decodeEvent(o.value);
       if (event.repo !== o.key) throw new Error(`key ${o.key} is not the event's repository ${event.repo}`);
-      return { name, topic: o.topic, key: o.key, value: o.value, event };
+      return { name, writtenAt, repo: event.repo, events: [event], records: [{ topic: o.topic, key: o.key, value: o.value }] };
     } catch (err) {
       throw new InvalidSpoolFileError(`spooled event ${name} is invalid: ${(err as Error).message}`, { cause: err });
     }
@@ -103,11 +121,12 @@ export class Spool {
   async list(): Promise<SpoolItem[]> {
     const items: SpoolItem[] = [];
     for (const name of await this.names()) {
-      const spooledAt = new Date(Number(name.slice(0, 15)));
+      const spooledAt = new Date(spooledAtOf(name));
       try {
-        const { topic, event } = await this.read(name);
-        const refs = event.kind === 'refs-updated' ? event.refs.length : 0;
-        items.push({ name, topic, repo: event.repo, kind: event.kind, refs, id: event.id, spooledAt });
+        const { records, events, repo } = await this.read(name);
+        const refs = events.reduce((n, e) => n + (e.kind === 'refs-updated' ? e.refs.length : 0), 0);
+        const kind = name.endsWith(PUSH_SUFFIX) ? 'push' : (events[0]?.kind ?? '');
+        items.push({ name, topic: records[0]?.topic ?? '', repo, kind, refs, id: name.endsWith(PUSH_SUFFIX) ? '' : (events[0]?.id ?? ''), spooledAt });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // delivered meanwhile
         items.push({ name, topic: '', repo: '', kind: '', refs: 0, id: '', spooledAt, problem: (err as Error).message });

@@ -18,13 +18,22 @@ export function isBareRepo(dir: string): boolean {
  * Directories whose name starts with '.' (the spool, the fetch engine's temporary clones) are
  * skipped; a repository's own directories are not searched; symbolic links are not followed;
  * nothing deeper than a repository name may be (MAX_REPO_SEGMENTS) is searched.
- * With `skipUnreadable`, a directory that cannot be read counts as empty instead of failing.
+ * With `skipUnreadable`, a directory that cannot be read counts as empty instead of failing; with
+ * `onUnreadable`, one below root does and is reported (root itself unreadable still fails).
  */
-export async function findBareRepos(root: string, options: { skipUnreadable?: boolean } = {}): Promise<string[]> {
+export async function findBareRepos(
+  root: string,
+  options: { skipUnreadable?: boolean; onUnreadable?: (dir: string, err: Error) => void } = {},
+): Promise<string[]> {
   if (isBareRepo(root)) return [root];
   const found: string[] = [];
   const walk = async (dir: string, depth: number): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
+      // The root itself unreadable is never "no repositories".
+      if (dir !== root && options.onUnreadable) {
+        options.onUnreadable(dir, err as Error);
+        return [];
+      }
       if (options.skipUnreadable) return [];
       throw err;
     });

@@ -44,7 +44,7 @@ describe('concurrent pushes while the broker flaps', () => {
       const bare = await makeBareRepo(primary.root, name);
       works.set(name, await WorkClone.of(bare));
     }
-    expect((await pullrep(['--config', primary.configFile, 'hook', 'install', primary.root])).code).toBe(0);
+    expect((await pullrep(['--config', primary.configFile, 'hook', 'install', '--direct', primary.root])).code).toBe(0);
     const env = minimalEnv(primary.base);
     const pushed = new Map<string, string[]>(repos.map((r) => [r, []]));
     let flapping = true;

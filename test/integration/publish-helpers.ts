@@ -49,9 +49,12 @@ export async function makePrimary(brokers: string[], publish: Record<string, unk
   return { base, root, topic, configFile };
 }
 
-/** `pullrep hook install`, which must succeed quietly. */
-export async function installHook(primary: Primary, target: string, type = 'post-receive'): Promise<RunResult> {
-  const result = await pullrep(['--config', primary.configFile, 'hook', 'install', target, '--type', type]);
+/**
+ * `pullrep hook install`, which must succeed quietly: the direct hook (`pullrep publish` on every
+ * push) unless `mode` is 'spool' (the hook that hands pushes to `pullrep primary`).
+ */
+export async function installHook(primary: Primary, target: string, type = 'post-receive', mode: 'direct' | 'spool' = 'direct'): Promise<RunResult> {
+  const result = await pullrep(['--config', primary.configFile, 'hook', 'install', target, '--type', type, ...(mode === 'direct' ? ['--direct'] : [])]);
   if (result.code !== 0 || result.stderr !== '') throw new Error(`hook install failed: ${result.stderr}`);
   return result;
 }

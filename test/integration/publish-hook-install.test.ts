@@ -19,12 +19,12 @@ describe('pullrep hook install', () => {
     const seen = join(primary.base, 'seen.txt');
     await userHook(bare, 'post-receive', `echo "user hook ran"\nwhile read old new ref; do echo "$old $new $ref" >> '${seen}'; done`);
 
-    const first = await pullrep(['--config', primary.configFile, 'hook', 'install', bare]);
+    const first = await pullrep(['--config', primary.configFile, 'hook', 'install', '--direct', bare]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/^chained /m);
     const hooks = (await readdir(join(bare, 'hooks'))).filter((f) => !f.endsWith('.sample')).sort();
     const script = await readFile(join(bare, 'hooks', 'post-receive'), 'utf8');
-    const second = await pullrep(['--config', primary.configFile, 'hook', 'install', bare]);
+    const second = await pullrep(['--config', primary.configFile, 'hook', 'install', '--direct', bare]);
     expect(second.stdout).toMatch(/^unchanged /m);
     expect(second.stdout).toMatch(/1 repositories, 0 changed/);
     expect((await readdir(join(bare, 'hooks'))).filter((f) => !f.endsWith('.sample')).sort()).toEqual(hooks);
@@ -85,7 +85,7 @@ describe('pullrep hook install', () => {
     const work = await WorkClone.of(bare);
     let expected = '';
     for (const c of cases) {
-      await writeFile(join(bare, 'hooks', 'post-receive'), hookScript({ type: 'post-receive', nodePath: c.nodePath, cliPath: c.cliPath }));
+      await writeFile(join(bare, 'hooks', 'post-receive'), hookScript({ type: 'post-receive', nodePath: c.nodePath, cliPath: c.cliPath, mode: 'direct' }));
       const old = (await readRefs(bare))['refs/heads/main'] ?? '0'.repeat(40);
       const commit = await work.commit();
       expected += `${old} ${commit} refs/heads/main\n`;
@@ -123,7 +123,7 @@ describe('pullrep hook install', () => {
     await userHook(bare, 'post-receive', 'echo mine');
     // Where ours would be written first, something that cannot be replaced by a file.
     await mkdir(join(bare, 'hooks', `post-receive.pullrep-tmp-${process.pid}`, 'busy'), { recursive: true });
-    await expect(installInto(bare, { type: 'post-receive', nodePath: process.execPath, cliPath })).rejects.toThrow(/EISDIR/);
+    await expect(installInto(bare, { type: 'post-receive', nodePath: process.execPath, cliPath, mode: 'direct' })).rejects.toThrow(/EISDIR/);
     expect(await readFile(join(bare, 'hooks', 'post-receive'), 'utf8')).toBe('#!/bin/sh\necho mine\n');
     expect((await readdir(join(bare, 'hooks'))).filter((f) => f.includes('chained'))).toEqual([]);
   });
@@ -149,7 +149,7 @@ describe('pullrep hook install', () => {
     const fakeNode = join(primary.base, 'fake-node');
     await writeFile(fakeNode, `#!/bin/sh\necho "$*" >> '${calls}'\nwhile read -r line; do echo "  $line" >> '${calls}'; done\n`);
     await chmod(fakeNode, 0o755);
-    await writeFile(join(bare, 'hooks', 'reference-transaction'), hookScript({ type: 'reference-transaction', nodePath: fakeNode, cliPath }));
+    await writeFile(join(bare, 'hooks', 'reference-transaction'), hookScript({ type: 'reference-transaction', nodePath: fakeNode, cliPath, mode: 'direct' }));
     await chmod(join(bare, 'hooks', 'reference-transaction'), 0o755);
     const work = await WorkClone.of(bare);
     const commit = await work.commit();
@@ -179,7 +179,7 @@ describe('pullrep hook install', () => {
     expect(result.code, result.stderr).toBe(0);
     const installed = result.stdout.split('\n').filter((l) => l.startsWith('installed')).map((l) => l.split(/\s+/)[1]);
     expect(installed).toEqual(repos.map((r) => join(primary.root, r, 'hooks', 'post-receive')));
-    const none = await pullrep(['hook', 'install', join(primary.root, 'empty-dir')]);
+    const none = await pullrep(['--config', primary.configFile, 'hook', 'install', join(primary.root, 'empty-dir')]);
     expect(none.code).not.toBe(0);
     expect(none.stderr).toMatch(/^pullrep: no bare repository in .*empty-dir\n$/);
   });

@@ -55,7 +55,7 @@ describe('pullrep replica processes', () => {
     fx = await replicaFixture();
     const port = await freePort();
     const repo = await fx.newRepo();
-    await run(process.execPath, [bin, '--config', fx.configFile, 'hook', 'install', fx.primaryRoot], { env: fx.env });
+    await run(process.execPath, [bin, '--config', fx.configFile, 'hook', 'install', '--direct', fx.primaryRoot], { env: fx.env });
     const replica = startReplica(fx, { PULLREP_HTTP_PORT: String(port), PULLREP_LOG_LEVEL: 'info' });
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, { timeoutMs: 30_000, what: 'readiness' });
     await pushCommit(repo.primary, 'main');

@@ -18,7 +18,7 @@ describe('splitRefUpdates', () => {
     expect(events.length).toBeGreaterThan(1);
     const records = eventRecords(events, 'git.ref-updates');
     for (const [i, record] of records.entries()) {
-      expect(Buffer.byteLength(record.value)).toBeLessThan(maxBytes);
+      expect(Buffer.byteLength(record.value ?? '')).toBeLessThan(maxBytes);
       const decoded = decodeEvent(record.value);
       expect(decoded.kind).toBe('refs-updated');
       if (decoded.kind !== 'refs-updated') continue;

@@ -31,8 +31,8 @@ describe('Spool', () => {
     const [name] = await spool.append([r]);
     if (!name) throw new Error('nothing written');
     const back = await spool.read(name);
-    expect(back.value).toBe(r.value.toString());
-    expect(back.key).toBe('x/y.git');
+    expect(back.records[0]?.value).toBe(r.value.toString());
+    expect(back.records[0]?.key).toBe('x/y.git');
     await spool.remove(name);
     await spool.remove(name);
     expect(await spool.names()).toEqual([]);

@@ -1,7 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import type { GlobalOptions, Runtime } from '../context.js';
+import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
 import { oneLine } from '../../text/index.js';
 
 /** bin/pullrep.js of this installation, found from src/ and dist/ alike. */
@@ -16,21 +16,29 @@ export function registerHook(program: Command, runtime: Runtime): void {
     .addOption(
       new Option('--type <hook>', 'the hook to install').choices(['post-receive', 'reference-transaction']).default('post-receive'),
     )
+    .option('--direct', 'a hook that runs `pullrep publish` itself (starts Node.js on every push), for a primary without `pullrep primary`')
     .addHelpText(
       'after',
       `
+By default the hook only writes the push to the spool (a few milliseconds, no Node.js) and
+\`pullrep primary\` publishes it; while the agent is not running, pushes wait there and the
+pusher is told so. Needs primary.root (or publish.spoolDir): the spool lives there.
 An existing hook is kept: it is renamed <hook>.pullrep-chained and still runs, with the same
 input. Running install again changes nothing. The hook calls this Node binary and this pullrep
-by absolute path, and passes --config when it was given here.`,
+by absolute path (when the spool cannot be written, or with --direct), and passes --config when
+it was given here. See docs/primary.md.`,
     )
-    .action(async (target: string, options: { type: 'post-receive' | 'reference-transaction' }) => {
-      const { installHooks } = await import('../../publish/index.js');
+    .action(async (target: string, options: { type: 'post-receive' | 'reference-transaction'; direct?: boolean }) => {
+      const ctx = makeContext(runtime, program.opts<GlobalOptions>(), { role: 'primary' });
+      const { installHooks, spoolDirOf } = await import('../../publish/index.js');
       const configFile = program.opts<GlobalOptions>().config;
       const results = await installHooks(resolve(target), {
         type: options.type,
         nodePath: runtime.execPath,
         cliPath,
         configFile: configFile ? resolve(configFile) : undefined,
+        mode: options.direct ? 'direct' : 'spool',
+        spoolDir: resolve(spoolDirOf(ctx.options.publish)),
       });
       for (const r of results) {
         if (r.error !== undefined) {

@@ -1,0 +1,126 @@
+import { repoNameProblem } from '../events/index.js';
+import type { Logger } from '../log/index.js';
+import { join } from 'node:path';
+import { findBareRepos, isBareRepo, repoNameUnder } from '../repos/scan.js';
+import type { CatalogKeeper, Listed } from './catalog-keeper.js';
+import { refsSignature, trusted } from './signature.js';
+
+export interface ScanStats {
+  /** Repositories found under primary.root. */
+  repositories: number;
+  /** Of them, listed in full (new, changed, or pushed since the last scan). */
+  listed: number;
+  /** Tombstones written for repositories that are gone. */
+  removed: number;
+  /** Repositories that could not be listed (left as they were). */
+  failed: number;
+  durationMs: number;
+  finishedAt: number;
+}
+
+export interface ScannerDeps {
+  root: string;
+  keeper: CatalogKeeper;
+  /** Lists a repository's refs in full: checksum and count. */
+  list: (gitDir: string) => Promise<Listed>;
+  logger: Logger;
+  /** Full listings at the same time (each is a git process). */
+  concurrency?: number;
+  now?: () => number;
+}
+
+/**
+ * The scan of primary.root: finds every repository, lists the ones whose refs signature says they
+ * may have changed (and the ones pushed to since: their increment is confirmed), and writes a
+ * tombstone for every repository the catalog holds that is gone. Work on one repository (a
+ * listing here, a push's increment in the agent) is serialized through `serial`.
+ */
+export class Scanner {
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly refused = new Set<string>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: ScannerDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Runs `work` after every earlier work on the same repository. */
+  serial(repo: string, work: () => Promise<void>): Promise<void> {
+    const before = this.chains.get(repo) ?? Promise.resolve();
+    const next = before.then(work).catch((err: unknown) => {
+      this.deps.logger.warn({ repo, err: (err as Error).message }, 'catalog update failed; the next scan tries again');
+    });
+    this.chains.set(repo, next);
+    void next.finally(() => {
+      if (this.chains.get(repo) === next) this.chains.delete(repo);
+    });
+    return next;
+  }
+
+  /** Lists one repository in full and hands the result to the keeper. */
+  async listRepo(repo: string, gitDir: string, signatureFirst = true): Promise<void> {
+    const takenAt = this.now();
+    const signature = signatureFirst ? await refsSignature(gitDir) : undefined;
+    const listed = await this.deps.list(gitDir);
+    this.deps.keeper.applyListing(repo, listed, takenAt, trusted(signature, takenAt) ? signature.text : undefined);
+  }
+
+  async scanOnce(): Promise<ScanStats> {
+    const started = this.now();
+    const unreadable: string[] = [];
+    const paths = await findBareRepos(this.deps.root, {
+      onUnreadable: (dir, err) => {
+        unreadable.push(dir);
+        this.deps.logger.warn({ dir, err: err.message }, 'scan: directory under primary.root cannot be read; its repositories are left as they are');
+      },
+    });
+    const found = new Map<string, string>();
+    for (const path of paths) {
+      const repo = repoNameUnder(this.deps.root, path);
+      const problem = repoNameProblem(repo);
+      if (problem) {
+        if (!this.refused.has(repo)) this.deps.logger.error({ repo: JSON.stringify(repo).slice(0, 300), problem }, 'scan: repository name refused; it is not in the catalog');
+        this.refused.add(repo);
+        continue;
+      }
+      found.set(repo, path);
+    }
+    let listed = 0;
+    let failed = 0;
+    const queue = [...found];
+    const worker = async () => {
+      for (let item = queue.shift(); item; item = queue.shift()) {
+        const [repo, path] = item;
+        await this.serial(repo, async () => {
+          const state = this.deps.keeper.get(repo);
+          if (state?.signature !== undefined) {
+            const signature = await refsSignature(path);
+            if (signature?.text === state.signature) return;
+          }
+          try {
+            await this.listRepo(repo, path);
+            listed += 1;
+          } catch (err) {
+            failed += 1;
+            this.deps.logger.warn({ repo, err: (err as Error).message }, 'scan: repository cannot be listed; left as it is');
+          }
+        });
+        // Lets the relay's callbacks in between repositories.
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    await Promise.all(Array.from({ length: this.deps.concurrency ?? 2 }, worker));
+    let removed = 0;
+    const under = (repo: string) => unreadable.some((dir) => join(this.deps.root, repo).startsWith(`${dir}/`));
+    for (const repo of this.deps.keeper.known()) {
+      // Created since the walk passed by (a push listed it meanwhile): not gone.
+      if (found.has(repo) || under(repo) || isBareRepo(join(this.deps.root, repo))) continue;
+      await this.serial(repo, async () => {
+        this.deps.keeper.removed(repo);
+      });
+      removed += 1;
+    }
+    const finishedAt = this.now();
+    return { repositories: found.size, listed, removed, failed, durationMs: finishedAt - started, finishedAt };
+  }
+}
