@@ -8,8 +8,7 @@ import { startHttpEndpoint, type HttpEndpoint } from '../http/server.js';
 import type { KafkaClient } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
 import { AGENT_PID_FILE } from '../publish/hook-script.js';
-import { spoolDirOf } from '../publish/setup.js';
-import { Spool } from '../publish/spool.js';
+import { spoolDirOf, spoolOf } from '../publish/setup.js';
 import { SpoolLock } from '../publish/spool-lock.js';
 import { localListing } from '../verify/ref-listing.js';
 import { CatalogKeeper, type Listed } from './catalog-keeper.js';
@@ -74,7 +73,7 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
   await mkdir(spoolDir, { recursive: true, mode: 0o750 });
   const stopping = new AbortController();
   const registry = createMetricsRegistry();
-  const spool = new Spool(spoolDir, now, { root: publish.root, origin: publish.origin, topic: publish.topic, maxEventBytes: publish.maxEventBytes });
+  const spool = spoolOf(publish, now);
   const lock = new SpoolLock({ path: join(spoolDir, DRAIN_LOCK_FILE), staleMs: 60_000, now });
   const producer = kafka.boundedProducer({
     topics: [publish.topic, options.primary.catalogTopic],

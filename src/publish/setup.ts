@@ -15,6 +15,12 @@ export function spoolDirOf(options: Pick<PublishOptions, 'spoolDir'>): string {
   return options.spoolDir;
 }
 
+/** The spool of this configuration, which reads the spooling hook's pushes too (when primary.root is set). */
+export function spoolOf(options: PublishOptions, now: () => number = Date.now): Spool {
+  const push = options.root ? { root: options.root, origin: options.origin, topic: options.topic, maxEventBytes: options.maxEventBytes } : undefined;
+  return new Spool(spoolDirOf(options), now, push);
+}
+
 export interface Publishing extends PublisherDeps {
   /** Disconnects from Kafka (bounded), if a connection was made. */
   close(): Promise<void>;
@@ -35,7 +41,7 @@ export interface PublishingSetup {
 export function openPublishing(setup: PublishingSetup): Publishing {
   const { options, logger } = setup;
   const now = setup.now ?? Date.now;
-  const spool = new Spool(spoolDirOf(options), now);
+  const spool = spoolOf(options, now);
   const { timeoutMs } = options;
   const lock = new SpoolLock({ path: join(spool.dir, LOCK_NAME), staleMs: Math.max(60_000, 10 * timeoutMs), now });
   let producer: BoundedProducer | undefined;

@@ -14,8 +14,8 @@ export function registerSpool(program: Command, runtime: Runtime): void {
   const spool = program.command('spool').description("the primary's spool of events Kafka has not acknowledged yet");
   reportCommand(spool, 'list', 'show the waiting events, oldest first: repository, refs, age').action(async (options: { json?: boolean }) => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>());
-      const { Spool, spoolDirOf } = await import('../../publish/index.js');
-      const items = await new Spool(spoolDirOf(ctx.options.publish)).list();
+      const { spoolOf } = await import('../../publish/index.js');
+      const items = await spoolOf(ctx.options.publish).list();
       const now = Date.now();
       if (options.json) {
         const rows = items.map((i) => ({ ...i, spooledAt: i.spooledAt.toISOString(), ageMs: now - i.spooledAt.getTime() }));
