@@ -12,9 +12,9 @@ const HANDOFF_RETRY_MS = 1000;
 export type BatchInput = SourceBatch;
 
 /**
- * Runs each batch in the background while its partition is paused, and returns to the client at
- * once: kafkajs fetches again only after every batch of a fetch is done, so a long sync would
- * otherwise stall every other partition. When the batch is settled its partition moves on (seek
+ * Runs each batch in the background while its partition is paused, and returns to the client
+ * once it is settled or `inlineMs` has passed: kafkajs fetches again only after every batch of a
+ * fetch is done, so a long sync would otherwise stall every other partition. When the batch is settled its partition moves on (seek
  * past what was committed) and resumes, unless a record that is not due holds it: the pauser
  * takes it, or, when it is due within the pauser's lead, the batch waits for it in memory.
  * At most `limit` batches run (or wait) at once; beyond that the client waits (back-pressure).
@@ -32,6 +32,14 @@ export class PartitionWork {
       clock: Clock;
       logger: Logger;
       limit: number;
+      /**
+       * How long the client is kept waiting for a batch before it runs on in the background
+       * (0 = never). A batch settled within it has its partition moved on and resumed before
+       * the client fetches again, so the next record of that partition comes with the very next
+       * fetch; one that runs on in the background only resumes its partition after the fetch in
+       * flight returns (up to the fetch's wait).
+       */
+      inlineMs?: number;
     },
   ) {}
 
@@ -65,6 +73,12 @@ export class PartitionWork {
     pause();
     const work = this.run(records, payload).finally(() => this.running.delete(key));
     this.running.set(key, work);
+    const inlineMs = this.deps.inlineMs ?? 0;
+    if (inlineMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const later = new Promise<void>((resolve) => (timer = setTimeout(resolve, inlineMs)));
+      await Promise.race([work.catch(() => undefined), later]).finally(() => clearTimeout(timer));
+    }
   }
 
   /** Stops taking batches; resolves when every running batch is settled. */

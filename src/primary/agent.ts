@@ -19,6 +19,9 @@ import { Scanner, type ScanStats } from './scanner.js';
 
 /** The file where the agent tells `pullrep status` how it is doing, in the spool directory. */
 export const AGENT_STATUS_FILE = '.agent.json';
+/** How long a repository must go without pushes before an uncertain checksum is settled by a listing. */
+const QUIET_MS = 1000;
+
 /** The drain lock of the spool (shared with `pullrep publish` and `spool flush`). */
 export const DRAIN_LOCK_FILE = '.drain.lock';
 
@@ -118,8 +121,11 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
       metrics.published.inc();
       if (Number.isFinite(file.writtenAt)) metrics.publishLatency.observe(Math.max(0, now() - file.writtenAt) / 1000);
       if (!file.repo) return;
+      const gitDir = join(publish.root, file.repo);
       void scanner.serial(file.repo, async () => {
-        if (keeper.applyEvents(file.repo, file.events, file.writtenAt) === 'needs-listing') await scanner.listRepo(file.repo, join(publish.root, file.repo));
+        const outcome = keeper.applyEvents(file.repo, file.events, file.writtenAt);
+        if (outcome === 'needs-listing') await scanner.listRepo(file.repo, gitDir);
+        else if (outcome === 'list-when-quiet') scanner.listWhenQuiet(file.repo, gitDir, QUIET_MS);
       });
     },
   });
@@ -211,6 +217,7 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
     async close() {
       stopping.abort();
       clearInterval(heartbeat);
+      scanner.stop();
       await relay.stop();
       await background.catch(() => undefined);
       await scanning?.catch(() => undefined);

@@ -10,16 +10,25 @@ import { EMPTY_CHECKSUM } from '../verify/index.js';
  * After a push, a repository's checksum is updated from the push itself: XOR out
  * SHA-1("<old> <ref>") and XOR in SHA-1("<new> <ref>") for every ref it changed, a few
  * microseconds whatever the number of refs (a full listing of 500,000 refs takes about a second).
- * That is exact when the old values are, which a post-receive hook guarantees; a
- * reference-transaction hook may report no old value. So a push also forgets the repository's
- * signature: the next scan lists it in full and corrects the record if the increment was wrong
- * (counted as a correction). docs/catalog.md has the measurements.
+ * That is exact when the old values are, which a post-receive hook guarantees (a
+ * reference-transaction hook may report no old value), and when the state it starts from is:
+ * - A push the hook wrote before a full listing started is in that listing: nothing to add.
+ * - One written more than AMBIGUOUS_MS after the listing ended is not: it is added.
+ * - One written in between may or may not be (the ref moved while git listed, or just before):
+ *   the increment is a guess, and the repository is listed again once it has been quiet for a
+ *   moment (the agent schedules it).
+ * A push also forgets the repository's signature, so the next scan lists it in full and corrects
+ * the record if an increment was wrong (counted as a correction). docs/catalog.md has the
+ * measurements.
  */
+export const AMBIGUOUS_MS = 500;
+
 export interface RepoState {
   checksum: string;
   refs: number;
-  /** When the full listing behind this state started (epoch ms); pushes written before it are in it. */
+  /** When the full listing behind this state started and ended (epoch ms). */
   listedAt: number;
+  listedEnd: number;
   /** The refs signature taken before that listing, when it can vouch for the refs (signature.ts). */
   signature?: string | undefined;
 }
@@ -96,7 +105,7 @@ export class CatalogKeeper {
    * A relayed push (or an event of `pullrep publish`), written to the spool at `writtenAt`.
    * Returns whether the repository needs a full listing first (nothing known of it yet).
    */
-  applyEvents(repo: string, events: readonly RefEvent[], writtenAt: number): 'applied' | 'included' | 'needs-listing' {
+  applyEvents(repo: string, events: readonly RefEvent[], writtenAt: number): 'applied' | 'included' | 'needs-listing' | 'list-when-quiet' {
     const current = this.state.get(repo);
     if (!current) return 'needs-listing';
     if (events.some((e) => e.kind !== 'refs-updated')) return 'needs-listing';
@@ -104,13 +113,13 @@ export class CatalogKeeper {
     if (writtenAt <= current.listedAt) return 'included';
     const updates = events.flatMap((e) => (e.kind === 'refs-updated' ? e.refs : []));
     const next = applyUpdates(current, updates);
-    this.state.set(repo, { ...next, listedAt: current.listedAt, signature: undefined });
+    this.state.set(repo, { ...next, listedAt: current.listedAt, listedEnd: current.listedEnd, signature: undefined });
     this.publish(repo, next, 'push');
-    return 'applied';
+    return writtenAt <= current.listedEnd + AMBIGUOUS_MS ? 'list-when-quiet' : 'applied';
   }
 
-  /** The result of a full listing that started at `listedAt`, with the signature taken before it. */
-  applyListing(repo: string, listed: Listed, listedAt: number, signature: string | undefined): void {
+  /** The result of a full listing from `listedAt` to `listedEnd`, with the signature taken before it. */
+  applyListing(repo: string, listed: Listed, listedAt: number, listedEnd: number, signature: string | undefined): void {
     const before = this.state.get(repo);
     const publishedValue = this.published.get(repo);
     const differs = publishedValue !== undefined && publishedValue !== `${listed.checksum} ${listed.refs}`;
@@ -118,7 +127,7 @@ export class CatalogKeeper {
       this.deps.logger.info({ repo, checksum: listed.checksum, refs: listed.refs }, 'catalog corrected: the repository changed without a hook');
       this.deps.onCorrection?.(repo);
     }
-    this.state.set(repo, { ...listed, listedAt, signature });
+    this.state.set(repo, { ...listed, listedAt, listedEnd, signature });
     this.publish(repo, listed, 'scan');
   }
 

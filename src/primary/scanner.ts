@@ -38,6 +38,7 @@ export interface ScannerDeps {
 export class Scanner {
   private readonly chains = new Map<string, Promise<void>>();
   private readonly refused = new Set<string>();
+  private readonly quiet = new Map<string, NodeJS.Timeout>();
   private readonly now: () => number;
 
   constructor(private readonly deps: ScannerDeps) {
@@ -57,12 +58,32 @@ export class Scanner {
     return next;
   }
 
+  /**
+   * Lists `repo` once no work on it arrived for `quietMs` (pushes keep putting it off), unless a
+   * listing is already waiting: settles what an ambiguous push left uncertain (catalog-keeper.ts).
+   */
+  listWhenQuiet(repo: string, gitDir: string, quietMs: number): void {
+    clearTimeout(this.quiet.get(repo));
+    const timer = setTimeout(() => {
+      this.quiet.delete(repo);
+      void this.serial(repo, () => this.listRepo(repo, gitDir));
+    }, quietMs);
+    timer.unref();
+    this.quiet.set(repo, timer);
+  }
+
+  /** Forgets the listings waiting for quiet (shutdown). */
+  stop(): void {
+    for (const timer of this.quiet.values()) clearTimeout(timer);
+    this.quiet.clear();
+  }
+
   /** Lists one repository in full and hands the result to the keeper. */
   async listRepo(repo: string, gitDir: string, signatureFirst = true): Promise<void> {
     const takenAt = this.now();
     const signature = signatureFirst ? await refsSignature(gitDir) : undefined;
     const listed = await this.deps.list(gitDir);
-    this.deps.keeper.applyListing(repo, listed, takenAt, trusted(signature, takenAt) ? signature.text : undefined);
+    this.deps.keeper.applyListing(repo, listed, takenAt, this.now(), trusted(signature, takenAt) ? signature.text : undefined);
   }
 
   async scanOnce(): Promise<ScanStats> {
