@@ -227,7 +227,7 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
       await http?.close();
       const pidFile = join(spoolDir, AGENT_PID_FILE);
       if ((await readFile(pidFile, 'utf8').catch(() => '')).trim() === String(process.pid)) await unlink(pidFile).catch(() => undefined);
-      await unlink(join(spoolDir, AGENT_STATUS_FILE)).catch(() => undefined);
+      await writeStatus(); // the last scan stays visible to `pullrep status`
       logger.info('primary agent stopped');
     },
   };

@@ -199,10 +199,23 @@ describe('pullrep primary', () => {
     const list = await pullrep(['--config', primary.configFile, 'spool', 'list', '--json']);
     expect(list.code, list.stderr).toBe(0);
     expect(JSON.parse(list.stdout)).toMatchObject([{ repo: 'waiting.git', kind: 'push', refs: 1 }]);
+    const down = await pullrep(['--config', primary.configFile, 'status']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toMatch(/^primary agent  not running: pushes wait in the spool until 'pullrep primary' runs$/m);
+    expect(down.stdout).toMatch(/^spool          1 push waiting, oldest \d+s \(since 20\d\d-/m);
     const agent = await startAgent(primary);
     expect(await refsUpdated(primary, 1)).toEqual([{ repo: 'waiting.git', refs: [{ ref: 'refs/heads/main', old: '0'.repeat(40), new: commit }] }]);
+    const up = await waitFor(async () => {
+      const r = await pullrep(['--config', primary.configFile, 'status', '--json']);
+      const s = JSON.parse(r.stdout) as { agent: { running: boolean; kafka?: string }; spool: { waiting: number }; lastScan: { repositories: number } | null };
+      return s.agent.running && s.spool.waiting === 0 && s.lastScan !== null ? s : undefined;
+    }, { what: 'status to show the agent running, an empty spool and a scan' });
+    expect(up).toMatchObject({ agent: { running: true, pid: agent.child.pid, kafka: 'ok', catalog: 'ready' }, spool: { waiting: 0, oldestAgeMs: null }, lastScan: { repositories: 1 } });
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
+    const after = await pullrep(['--config', primary.configFile, 'status']);
+    expect(after.stdout).toMatch(/^primary agent  not running \(last seen 20\d\d-.*\): pushes wait/m);
+    expect(after.stdout).toMatch(/^last scan      20\d\d-\S+ in \d+ ms: 1 repository, 1 listed, 0 removed$/m);
   });
 
   it('catalogs repositories made before pullrep and behind the hooks\' back, and tombstones deleted ones, at the next scan', async () => {
