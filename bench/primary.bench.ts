@@ -221,8 +221,12 @@ async function catalogCosts(): Promise<void> {
     await work.commit();
     await run('git', pushArgs, { cwd: work.dir, env: gitEnv });
     while ((await records()) < 1) await sleep(20);
-    // This process's CPU from push to catalog record, minus the same for an unhooked push: the agent's share.
-    const plain = await WorkClone.of(await makeBareRepo(join(base, 'plain'), 'plain.git'));
+    // This process's CPU from push to catalog record, minus the same for an unhooked push to a
+    // repository of as many refs (as long a push): the agent's share.
+    const plainRepo = await repoWithRefs(join(base, 'plain'), 'plain.git', REFS);
+    const plain = await WorkClone.of(plainRepo.path);
+    await run('git', ['fetch', '--quiet', 'origin', 'main'], { cwd: plain.dir, env: gitEnv });
+    await run('git', ['reset', '--quiet', '--hard', 'FETCH_HEAD'], { cwd: plain.dir, env: gitEnv });
     const pushes = 20;
     const cpu = { agent: [] as number[], plain: [] as number[] };
     for (let i = 0; i < pushes; i++) {

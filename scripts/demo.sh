@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole job on one machine: a local Kafka broker, a primary with the publishing hook,
-# a replica process, and pushes replicated from one to the other.
+# The whole job on one machine: a local Kafka broker, a primary with the spooling hook and
+# the primary agent, a replica process, and pushes replicated from one to the other.
 #   npm run demo                      (builds first)
 #   PULLREP_DEMO_DIR=dir npm run demo keep the demo's repositories in dir
 #   PULLREP_KAFKA_PORT=9192 …         use another broker port
@@ -14,11 +14,14 @@ port=${PULLREP_KAFKA_PORT:-9092}
 demo=${PULLREP_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/pullrep-demo.XXXXXX")}
 mkdir -p "$demo/primary" "$demo/replica"
 replica_pid=""
+agent_pid=""
 cleanup() {
-  if [ -n "$replica_pid" ] && kill -0 "$replica_pid" 2>/dev/null; then
-    kill -TERM "$replica_pid" 2>/dev/null || true
-    wait "$replica_pid" 2>/dev/null || true
-  fi
+  for pid in "$replica_pid" "$agent_pid"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
 }
 trap cleanup EXIT
 
@@ -30,7 +33,7 @@ run_id=$(date +%s)
 cat >"$demo/pullrep.json" <<EOF
 {
   "kafka": { "brokers": ["127.0.0.1:$port"], "clientId": "pullrep-demo" },
-  "topics": { "events": "demo.ref-updates.$run_id", "partitions": 3 },
+  "topics": { "events": "demo.ref-updates.$run_id", "catalog": "demo.repositories.$run_id", "partitions": 3 },
   "primary": { "name": "demo-primary", "root": "$demo/primary", "url": "file://$demo/primary/{repo}" },
   "replica": { "name": "demo-replica-$run_id", "root": "$demo/replica" },
   "retry": { "stages": 3, "initialDelayMs": 2000, "multiplier": 2, "maxDelayMs": 8000, "maxRetryPeriodMs": 60000 },
@@ -40,9 +43,11 @@ cat >"$demo/pullrep.json" <<EOF
 EOF
 pullrep config check
 
-step "Primary: a bare repository with the publishing hook"
+step "Primary: a bare repository with the spooling hook, and the primary agent (log: $demo/primary.log)"
 git init --quiet --bare --initial-branch=main "$demo/primary/team/app.git"
 pullrep hook install "$demo/primary"
+node "$here/bin/pullrep.js" --config "$demo/pullrep.json" primary >"$demo/primary.log" 2>&1 &
+agent_pid=$!
 
 step "Topics"
 pullrep topics ensure
@@ -100,10 +105,14 @@ step "Verify: order-independent checksums of the primary's and the replica's ref
 pullrep verify --all
 
 step "Replica status"
-pullrep status || true
+pullrep status --replica || true
+
+step "Primary status: the agent, its spool, its last scan of the repositories"
+pullrep status --primary || true
 
 cat <<MSG
 
-Replicated. The demo's files are in $demo; the broker keeps running on 127.0.0.1:$port
-(npm run kafka:stop stops it). Try:  node bin/pullrep.js --config $demo/pullrep.json failed list
+Replicated. The demo's files are in $demo; the broker keeps running on 127.0.0.1:$port.
+Try:  node bin/pullrep.js --config $demo/pullrep.json failed list
+Stop the broker with:  $( [ "$port" = 9092 ] || printf 'PULLREP_KAFKA_PORT=%s ' "$port")npm run kafka:stop
 MSG

@@ -199,8 +199,9 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
       }
     }
     while (!stopping.signal.aborted && options.primary.scanIntervalMs > 0) {
-      await scan().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'scan of primary.root failed'));
-      await sleep(options.primary.scanIntervalMs, stopping.signal);
+      const stats = await scan().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'scan of primary.root failed'));
+      // Paced: scanning takes at most a tenth of the time, however many repositories there are.
+      await sleep(Math.max(options.primary.scanIntervalMs, 9 * (stats?.durationMs ?? 0)), stopping.signal);
     }
   })();
 
