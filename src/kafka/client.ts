@@ -49,11 +49,23 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /**
- * Messages the client logs at error or warn for conditions it retries by itself: one level down,
- * so they do not read as failures. Everything else keeps its level ("Offset out of range,
+ * Messages the client logs at error or warn for conditions it retries by itself, or that say
+ * nothing to an operator: at debug, so they stay out of the default output (pullrep logs what it
+ * does about a failure itself). Everything else keeps its level ("Offset out of range,
  * resetting" stays a warning: events may have been lost to retention).
  */
-const RETRIED = [/^Connection error/, /coordinator is (loading|not available)/i, /^Response without match/, /^Failed to connect to seed broker/, /^Restarting the consumer/];
+const RETRIED = [
+  /^Connection error/,
+  /coordinator is (loading|not available)/i,
+  /^Response without match/,
+  /^Failed to connect to seed broker/,
+  /^Restarting the consumer/,
+  // Pullrep's own choices, announced by the client at every start:
+  /switched default partitioner/,
+  /^Limiting retries for the idempotent producer/,
+  // createMissingTopics handles a topic created meanwhile itself:
+  /^Topic creation errors/,
+];
 
 function logCreator(logger: Logger) {
   const child = logger.child({ component: 'kafka' });
@@ -62,8 +74,7 @@ function logCreator(logger: Logger) {
       const { message, timestamp: _timestamp, logger: _name, ...rest } = log;
       const name = LEVELS[level] ?? 'info';
       const retried = RETRIED.some((pattern) => pattern.test(message));
-      const shown = !retried ? name : name === 'error' ? 'warn' : name === 'warn' ? 'info' : 'debug';
-      child[shown](rest, message);
+      child[retried ? 'debug' : name](rest, message);
     };
 }
 

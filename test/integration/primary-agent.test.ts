@@ -161,6 +161,18 @@ describe('pullrep primary', () => {
     expect(await agent.exited).toBe(0);
   });
 
+  it('leaves the direct hook\'s events to the agent: they are sent, and the push does not wait out publish.timeoutMs', async () => {
+    const primary = await agentPrimary();
+    const bare = await makeBareRepo(primary.root, 'direct.git');
+    await installHook(primary, bare, 'post-receive', 'direct');
+    const agent = await startAgent(primary);
+    const { commit, stderr } = await push(await WorkClone.of(bare), primary);
+    expect(stderr).toBe(''); // delivered (by the agent), so nothing was left spooled
+    expect(await refsUpdated(primary, 1)).toEqual([{ repo: 'direct.git', refs: [{ ref: 'refs/heads/main', old: '0'.repeat(40), new: commit }] }]);
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+  });
+
   it('loses no push when killed with SIGKILL in the middle of a burst: the restarted agent sends what waited', async () => {
     const primary = await agentPrimary();
     const bare = await makeBareRepo(primary.root, 'burst.git');
