@@ -30,6 +30,8 @@ export function buildProgram(runtime: Runtime): Command {
     .configureOutput({
       writeOut: (s) => runtime.stdout.write(s),
       writeErr: (s) => runtime.stderr.write(s),
+      // Argument errors read like every other failure of pullrep.
+      outputError: (s, write) => write(s.replace(/^error: /, 'pullrep: ')),
     })
     .exitOverride();
   program.addHelpText(

@@ -55,3 +55,16 @@ export async function checkReachable(brokers: readonly string[], timeoutMs: numb
     throw new KafkaUnreachableError(`cannot reach Kafka at ${brokers.join(', ')} (kafka.brokers): ${cause}`);
   }
 }
+
+/**
+ * The network cause in an error of the client (or one of its causes) in a few words
+ * ("connection refused", "host not found"), or undefined when it names none.
+ */
+export function networkCause(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 6; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && CAUSES[e.code]) return CAUSES[e.code];
+    const code = typeof e.message === 'string' ? /\b(E[A-Z_]{4,})\b/.exec(e.message)?.[1] : undefined;
+    if (code && CAUSES[code]) return CAUSES[code];
+  }
+  return undefined;
+}

@@ -67,7 +67,7 @@ describe('pullrep sync and maintenance', () => {
     const bad = await pullrep(['sync', '../escape.git']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/\.\.\/escape\.git: repository name/);
-    expect(bad.stderr).toMatch(/^pullrep: 1 of 1 repositories failed to sync$/m);
+    expect(bad.stderr).toMatch(/^pullrep: 1 of 1 repository failed to sync$/m);
     const neither = await pullrep(['sync']);
     expect(neither.code).toBe(1);
   });

@@ -32,7 +32,7 @@ describe('pullrep backfill', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('repositories found: 2, published: 0, spooled: 2, failed: 0\n');
     const flushed = await pullrep(['--config', primary.configFile, 'spool', 'flush']);
-    expect(flushed.stdout).toBe('2 event(s) sent\n');
+    expect(flushed.stdout).toBe('2 files sent\n');
     const events = await topicEvents(kafka, primary.topic);
     expect(events.map((e) => e.event.repo).sort()).toEqual(['one.git', 'two.git']);
   });

@@ -26,7 +26,7 @@ describe('pullrep hook install', () => {
     const script = await readFile(join(bare, 'hooks', 'post-receive'), 'utf8');
     const second = await pullrep(['--config', primary.configFile, 'hook', 'install', '--direct', bare]);
     expect(second.stdout).toMatch(/^unchanged /m);
-    expect(second.stdout).toMatch(/1 repositories, 0 changed/);
+    expect(second.stdout).toMatch(/1 repository, 0 changed/);
     expect((await readdir(join(bare, 'hooks'))).filter((f) => !f.endsWith('.sample')).sort()).toEqual(hooks);
     expect(hooks).toEqual(['post-receive', 'post-receive.pullrep-chained']);
     expect(await readFile(join(bare, 'hooks', 'post-receive'), 'utf8')).toBe(script);

@@ -35,7 +35,7 @@ describe('when Kafka cannot be reached', () => {
       const r = await push(down);
       const lines = r.stderr.split('\n').filter(Boolean);
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^remote: pullrep: warning: 1 event\(s\) of spooled\.git spooled, Kafka did not acknowledge within 1500 ms .* \d waiting in /);
+      expect(lines[0]).toMatch(/^remote: pullrep: warning: 1 event of spooled\.git spooled: Kafka at 127\.0\.0\.1:\d+ cannot be reached: connection refused; \d waiting in /);
       // Bounded by the 1500 ms publish timeout plus git and a cold CLI start, far below the configuration
       // file's 10 s and the client's own retries and 30 s request timeout.
       expect(r.ms).toBeLessThan(1500 + 6000);
@@ -45,7 +45,7 @@ describe('when Kafka cannot be reached', () => {
       ['spooled.git', 1, 'refs-updated'],
     ]);
     const table = await pullrep(['--config', primary.configFile, 'spool', 'list']);
-    expect(table.stdout).toMatch(/2 event\(s\) waiting/);
+    expect(table.stdout).toMatch(/^2 files waiting: 0 pushes, 2 events$/m);
 
     // The broker is back: the next push sends the spooled events first, then its own.
     const back = await push(up);
@@ -56,11 +56,11 @@ describe('when Kafka cannot be reached', () => {
     await push(down);
     const failed = await pullrep(['--config', primary.configFile, 'spool', 'flush'], { env: deadBroker });
     expect(failed.code).not.toBe(0);
-    expect(failed.stderr).toMatch(/^pullrep: Kafka did not acknowledge .*1 event\(s\) still waiting in .*\n$/);
+    expect(failed.stderr).toMatch(/^pullrep: Kafka did not acknowledge .*1 file still waiting in .*\n$/);
     expect(await spoolList()).toHaveLength(1);
     const flushed = await pullrep(['--config', primary.configFile, 'spool', 'flush']);
     expect(flushed.code, flushed.stderr).toBe(0);
-    expect(flushed.stdout).toBe('1 event(s) sent\n');
+    expect(flushed.stdout).toBe('1 file sent\n');
     expect(await spoolList()).toEqual([]);
 
     const events = await topicEvents(kafka, primary.topic);
@@ -79,9 +79,9 @@ describe('when Kafka cannot be reached', () => {
     const rows = list.stdout.split('\n').filter(Boolean);
     expect(rows).toHaveLength(3);
     expect(rows[1]).toMatch(/ INVALID 000000000000001-000001-1-00000000\.event: spooled event .* is invalid: /);
-    expect(rows[2]).toBe('1 event(s) waiting');
+    expect(rows[2]).toBe('1 file waiting: 0 pushes, 0 events, 1 invalid');
     const flushed = await pullrep(['--config', primary.configFile, 'spool', 'flush']);
-    expect(flushed).toMatchObject({ code: 0, stdout: '0 event(s) sent\n' });
+    expect(flushed).toMatchObject({ code: 0, stdout: '0 files sent\n' });
     expect(flushed.stderr).toMatch(/invalid spooled event moved aside: 000000000000001-000001-1-00000000\.event\.invalid\n$/);
     expect((await pullrep(['--config', primary.configFile, 'spool', 'list'])).stdout).toBe('spool is empty\n');
   });
@@ -100,7 +100,7 @@ describe('when Kafka cannot be reached', () => {
         input: `${'0'.repeat(40)} ${'a'.repeat(40)} refs/heads/main\n`,
       });
       expect(r.code).toBe(0);
-      expect(r.stderr).toMatch(/^pullrep: warning: 1 event\(s\) of blackhole\.git spooled[^\n]*\n$/);
+      expect(r.stderr).toMatch(/^pullrep: warning: 1 event of blackhole\.git spooled: Kafka did not acknowledge within \d+ ms; [^\n]*\n$/);
       expect(sockets.size).toBeGreaterThan(0);
       // Bounded by the 800 ms publish timeout plus a cold CLI start, far below the 30 s request timeout
       // a broker that never answers would otherwise be given.
@@ -150,7 +150,7 @@ describe('when Kafka cannot be reached', () => {
       const before = await readdir(spoolDir);
       const flushed = await pullrep(['--config', primary.configFile, 'spool', 'flush']);
       // Should this ever fail, say what the spool held and what flush said.
-      expect(flushed.stdout, `spool before flush: ${JSON.stringify(before)}; flush stderr: ${flushed.stderr}; after: ${JSON.stringify(await readdir(spoolDir).catch(() => []))}`).toBe('1 event(s) sent\n');
+      expect(flushed.stdout, `spool before flush: ${JSON.stringify(before)}; flush stderr: ${flushed.stderr}; after: ${JSON.stringify(await readdir(spoolDir).catch(() => []))}`).toBe('1 file sent\n');
       const events = await topicEvents(kafka, primary.topic);
       expect(events.map((e) => [e.key, (e.event as RefsUpdatedEvent).refs[0]?.new])).toEqual([['killed.git', 'b'.repeat(40)]]);
     } finally {

@@ -155,7 +155,7 @@ describe('pullrep verify', () => {
       const entry = entries(run).get(name);
       expect(entry?.error).toMatch(/repository name/);
       expect(entry?.primary).toBeNull();
-      expect(run.stderr).toMatch(/^pullrep: 0 of 1 repositories differ from the primary; 1 could not be verified$/m);
+      expect(run.stderr).toMatch(/^pullrep: 0 of 1 repository differ from the primary; 1 could not be verified$/m);
     }
     expect(server.requests.length).toBe(before);
   });
@@ -173,7 +173,7 @@ describe('pullrep verify', () => {
     }
     const usage = await pullrep(['verify']);
     expect(usage.code).toBe(1);
-    expect(usage.stderr).toMatch(/^pullrep: give repository names or --all \(not both\)$/m);
+    expect(usage.stderr).toMatch(/^pullrep: name the repositories to verify, or give --all for every one \(pullrep verify --help\)$/m);
     const gone = await pullrep(['verify', '--json', 'g/never-created.git']);
     expect(gone.code).toBe(1);
     expect(entries(gone).get('g/never-created.git')).toMatchObject({ missingOnPrimary: true, missingOnReplica: true, equal: false });

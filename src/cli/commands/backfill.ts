@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
+import { counted } from '../../text/index.js';
 
 export function registerBackfill(program: Command, runtime: Runtime): void {
   program
@@ -23,7 +24,7 @@ export function registerBackfill(program: Command, runtime: Runtime): void {
         runtime.stdout.write(
           `repositories found: ${summary.found}, published: ${summary.published}, spooled: ${summary.spooled}, failed: ${summary.failed}\n`,
         );
-        if (summary.failed > 0) throw new Error(`${summary.failed} repositories could not be published or spooled`);
+        if (summary.failed > 0) throw new Error(`${counted(summary.failed, 'repository', 'repositories')} could not be published or spooled`);
       } finally {
         await publishing.close();
       }

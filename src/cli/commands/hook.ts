@@ -2,7 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
-import { oneLine } from '../../text/index.js';
+import { counted, oneLine } from '../../text/index.js';
 
 /** bin/pullrep.js of this installation, found from src/ and dist/ alike. */
 const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'pullrep.js');
@@ -55,7 +55,7 @@ it was given here. See docs/primary.md.`,
       }
       const changed = results.filter((r) => r.change !== 'unchanged' && r.change !== 'failed').length;
       const failed = results.filter((r) => r.change === 'failed').length;
-      runtime.stdout.write(`${options.type} hook: ${results.length} repositories, ${changed} changed${failed ? `, ${failed} failed` : ''}\n`);
-      if (failed) throw new Error(`the hook could not be installed in ${failed} of ${results.length} repositories`);
+      runtime.stdout.write(`${options.type} hook: ${counted(results.length, 'repository', 'repositories')}, ${changed} changed${failed ? `, ${failed} failed` : ''}\n`);
+      if (failed) throw new Error(`the hook could not be installed in ${failed} of ${counted(results.length, 'repository', 'repositories')}`);
     });
 }

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { SpoolError } from '../../publish/errors.js';
 import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
-import { oneLine } from '../../text/index.js';
+import { counted, oneLine } from '../../text/index.js';
 
 const STATES = ['prepared', 'committed', 'aborted'];
 
@@ -60,11 +60,17 @@ Reads "<old> <new> <ref>" lines. Exits 0 when the event was acknowledged by Kafk
       });
       if (outcome && outcome.result.spooled > 0) {
         const { error } = outcome.result;
-        const reason = oneLine(error?.message ?? 'no acknowledgement').slice(0, 200);
-        const why = error instanceof SpoolError ? 'the spool could not be drained' : `Kafka did not acknowledge within ${ctx.options.publish.timeoutMs} ms`;
+        const { ProduceTimeoutError, networkCause } = await import('../../kafka/index.js');
+        const cause = networkCause(error);
+        const why =
+          error instanceof SpoolError ? `the spool could not be drained (${oneLine(error.message).slice(0, 200)})`
+          : cause ? `Kafka at ${ctx.options.kafka.brokers.join(', ')} cannot be reached: ${cause}`
+          : error instanceof ProduceTimeoutError ? `Kafka did not acknowledge within ${ctx.options.publish.timeoutMs} ms`
+          : `Kafka did not take it (${oneLine(error?.message ?? 'no acknowledgement').slice(0, 200)})`;
+        const { spooled, waiting } = outcome.result;
         runtime.stderr.write(
-          `pullrep: warning: ${outcome.result.spooled} event(s) of ${outcome.repo} spooled, ${why} (${reason}); ` +
-            `${outcome.result.waiting} waiting in ${outcome.spoolDir}, sent by the next publish or 'pullrep spool flush'\n`,
+          `pullrep: warning: ${counted(spooled, 'event')} of ${outcome.repo} spooled: ${why}; ` +
+            `${waiting} waiting in ${outcome.spoolDir}, sent by pullrep primary, the next publish or 'pullrep spool flush'\n`,
         );
       }
     });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { makeContext, reportCommand, type GlobalOptions, type Runtime } from '../context.js';
-import { oneLine, renderTable, type Column } from '../../text/index.js';
+import { counted, oneLine, renderTable, type Column } from '../../text/index.js';
 
 function age(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -29,7 +29,9 @@ export function registerSpool(program: Command, runtime: Runtime): void {
       const columns: Column[] = [{ header: 'AGE' }, { header: 'REFS', align: 'right' }, { header: 'KIND' }, { header: 'REPOSITORY' }];
       const rows = items.map((i) => [age(now - i.spooledAt.getTime()), String(i.refs), i.kind, i.problem ? `INVALID ${i.name}: ${oneLine(i.problem)}` : i.repo]);
       runtime.stdout.write(renderTable(columns, rows));
-      runtime.stdout.write(`${items.length} event(s) waiting\n`);
+      const invalid = items.filter((i) => i.problem).length;
+      const pushes = items.filter((i) => i.kind === 'push').length;
+      runtime.stdout.write(`${counted(items.length, 'file')} waiting: ${counted(pushes, 'push', 'pushes')}, ${counted(items.length - pushes - invalid, 'event')}${invalid ? `, ${invalid} invalid` : ''}\n`);
     });
   spool
     .command('flush')
@@ -41,7 +43,7 @@ export function registerSpool(program: Command, runtime: Runtime): void {
       try {
         const result = await flushSpool(publishing);
         for (const file of result.quarantined) runtime.stderr.write(`pullrep: warning: invalid spooled event moved aside: ${file}\n`);
-        runtime.stdout.write(`${result.sent} event(s) sent\n`);
+        runtime.stdout.write(`${counted(result.sent, 'file')} sent\n`);
       } finally {
         await publishing.close();
       }

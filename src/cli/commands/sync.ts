@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
+import { counted } from '../../text/index.js';
 
 interface SyncCliOptions {
   all?: boolean;
@@ -49,7 +50,7 @@ Exits 1 when any repository failed (its reason is printed).`,
         }),
       );
       await fetcher.close();
-      if (failed) throw new Error(`${failed} of ${names.length} repositories failed to sync`);
+      if (failed) throw new Error(`${failed} of ${counted(names.length, 'repository', 'repositories')} failed to sync`);
     });
 
   program
@@ -72,6 +73,6 @@ Exits 1 when any repository failed (its reason is printed).`,
         }
       }
       await fetcher.close();
-      if (failed) throw new Error(`${failed} of ${names.length} repositories failed maintenance`);
+      if (failed) throw new Error(`${failed} of ${counted(names.length, 'repository', 'repositories')} failed maintenance`);
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
 import type { VerifyEntry } from '../../verify/index.js';
-import { hasUnprintable, renderTable } from '../../text/index.js';
+import { counted, hasUnprintable, renderTable } from '../../text/index.js';
 
 interface VerifyCliOptions {
   all?: boolean;
@@ -31,7 +31,8 @@ Examples:
   pullrep verify --all --repair`,
     )
     .action(async (repos: string[], options: VerifyCliOptions) => {
-      if (options.all ? repos.length > 0 : repos.length === 0) throw new Error('give repository names or --all (not both)');
+      if (options.all && repos.length > 0) throw new Error('give repository names or --all, not both');
+      if (!options.all && repos.length === 0) throw new Error("name the repositories to verify, or give --all for every one (pullrep verify --help)");
       const localPrimary = options.localPrimary ?? false;
       const needs = localPrimary ? { keys: ['replica.root', 'primary.root', ...(options.repair ? ['primary.url'] : [])] } : { role: 'replica' as const };
       const ctx = makeContext(runtime, program.opts<GlobalOptions>(), needs);
@@ -48,7 +49,7 @@ Examples:
       const { signal } = stop;
       const verifier = createVerifier({ options: ctx.options.verify, logger: ctx.logger, env: runtime.env, localPrimary, signal });
       const names = options.all ? await verifier.repositories() : repos;
-      const progress = options.all ? createProgress({ stream: runtime.stderr, total: names.length, label: 'repositories verified' }) : undefined;
+      const progress = options.all ? createProgress({ stream: runtime.stderr, total: names.length, label: 'repositories checked' }) : undefined;
       const onEntry = (_entry: VerifyEntry, done: number) => progress?.update(done);
       const batch = { verifier, signal, concurrency: ctx.options.verify.concurrency, onEntry };
       let entries = await verifyMany(names, batch);
@@ -68,7 +69,7 @@ Examples:
       const unverified = entries.filter((e) => e.error !== undefined).length;
       const differing = entries.filter((e) => !isEqual(e)).length - unverified;
       if (differing || unverified) {
-        throw new Error(`${differing} of ${entries.length} repositories differ from the primary${unverified ? `; ${unverified} could not be verified` : ''}`);
+        throw new Error(`${differing} of ${counted(entries.length, 'repository', 'repositories')} ${differing === 1 ? 'differs' : 'differ'} from the primary${unverified ? `; ${unverified} could not be verified` : ''}`);
       }
     });
 }
