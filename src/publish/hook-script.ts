@@ -18,7 +18,7 @@ export interface HookScriptInput {
    * 'direct': the hook runs `pullrep publish` itself, for a primary without the agent.
    */
   mode?: 'spool' | 'direct';
-  /** The spool directory (spool mode). */
+  /** The spool directory: where the spooling hook writes, and where the direct one falls back to. */
   spoolDir?: string;
 }
 
@@ -27,99 +27,64 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/**
- * The hook script (POSIX sh, no external commands). It never lets pullrep fail or block the
- * push: pullrep's exit status is ignored. A chained hook gets the same stdin and arguments, and
- * its exit status is the hook's. As a reference-transaction hook, pullrep runs only in the
- * committed state, so it can never abort a transaction. When neither the installing Node nor one
- * on PATH, or pullrep itself, can be found (moved, uninstalled), the hook says so in one line and
- * a chained hook still runs with the untouched stdin.
- */
-export function hookScript(input: HookScriptInput): string {
-  if ((input.mode ?? 'spool') === 'spool') return spoolingHookScript(input);
-  const config = input.configFile ? ` --config ${shellQuote(input.configFile)}` : '';
-  const publish = `"$node" "$cli"${config} publish --hook ${input.type}`;
-  const head = [
-    '#!/bin/sh',
-    HOOK_MARKER,
-    '# It publishes the ref updates of this repository to Kafka; pullrep never fails the push.',
-    `# A ${input.type} hook that was here before lives on as ${input.type}${CHAINED_SUFFIX} and still runs.`,
-    `node=${shellQuote(input.nodePath)}`,
-    `cli=${shellQuote(input.cliPath)}`,
-    '[ -x "$node" ] || node=$(command -v node) || node=',
-    '# Node keeps compiled code between runs here: it saves a good part of the start-up time.',
-    'if [ -z "$NODE_COMPILE_CACHE" ] && [ -n "$HOME" ] && [ -d "$HOME" ] && [ -w "$HOME" ]; then',
-    '  NODE_COMPILE_CACHE="$HOME/.cache/pullrep-node"',
-    '  export NODE_COMPILE_CACHE',
-    'fi',
-    `chained="$0${CHAINED_SUFFIX}"`,
-    'if [ -z "$node" ] || [ ! -f "$cli" ]; then',
-    `  ${input.type === 'post-receive' ? '' : '[ "$1" = committed ] && '}printf '%s\\n' ${missing(input)} >&2`,
-    '  [ -x "$chained" ] && exec "$chained" "$@"',
-    '  exit 0',
-    'fi',
-  ];
-  const body =
-    input.type === 'post-receive'
-      ? [
-          'if [ -x "$chained" ]; then',
-          `  ${publish} --echo-stdin | "$chained" "$@"`,
-          '  exit $?',
-          'fi',
-          `${publish}`,
-          'exit 0',
-        ]
-      : [
-          'if [ -x "$chained" ]; then',
-          '  if [ "$1" = committed ]; then',
-          `    ${publish} --echo-stdin committed | "$chained" "$@"`,
-          '    exit $?',
-          '  fi',
-          '  exec "$chained" "$@"',
-          'fi',
-          'if [ "$1" = committed ]; then',
-          `  ${publish} committed`,
-          'fi',
-          'exit 0',
-        ];
-  return [...head, ...body, ''].join('\n');
-}
-
-/** The one line a hook prints when it cannot start pullrep: the update is not published. */
-function missing(input: HookScriptInput): string {
-  const what = `pullrep: warning: this update was not published: cannot find Node (${input.nodePath}) or pullrep (${input.cliPath}); run 'pullrep hook install' again`;
-  return shellQuote(what);
-}
+/** The line that says which hook it is: `spool` or `direct`. */
+export const HOOK_MODE_PREFIX = '# pullrep-hook-mode: ';
 
 /** Name of the file where `pullrep primary` keeps its pid, in the spool directory. */
 export const AGENT_PID_FILE = '.agent.pid';
 
 /**
- * The spooling hook (POSIX sh and coreutils: date, cat, sync, mv): it writes the push to the
- * spool durably and returns; `pullrep primary` sends it. About 5 ms on a push (docs/primary.md).
- * - The file is written under a temporary name, fsynced, renamed to its final name (which sorts
- *   by the time it was written) and the directory fsynced: it is complete or absent.
- * - When the spool cannot be written, it falls back to `pullrep publish` (Node), which sends the
- *   push directly; when that cannot run either, it says in one line that the push was not
- *   published. It never fails the push: its own exit status is always 0, or the chained hook's.
- * - When the agent is not running (no live pid in .agent.pid), the push still waits in the spool
- *   and the pusher is told once, in one line, that it is sent when the agent starts.
+ * The hook script: POSIX sh, with `date`, `cat`, `sync` and `mv` from coreutils. It never fails
+ * or blocks the push: its exit status is 0, or a chained hook's. A chained hook gets the same
+ * arguments and stdin. As a reference-transaction hook it acts only in the committed state, so it
+ * can never abort a transaction.
+ *
+ * - 'spool' (the default): the push is written to the spool durably (temporary file, fsync,
+ *   rename to a name that sorts by time, fsync of the directory) and `pullrep primary` sends it;
+ *   about 8 ms, no Node.js. When the agent is not running (no live pid in .agent.pid, checked
+ *   with shell builtins), the pusher is told in one line that the push waits. When the spool
+ *   cannot be written, it runs `pullrep publish` instead (Node.js, sending directly).
+ * - 'direct': it runs `pullrep publish` (Node.js) on every push. When that cannot run or fails
+ *   (pullrep moved, a configuration that cannot publish), the push is written to the spool
+ *   instead, for `pullrep primary` or `pullrep spool flush`, and the pusher told so; not when
+ *   publish refused the push itself (exit status 3: a malformed line, an unsafe name).
+ * Only when neither works does an update go unpublished, and the hook says so in one line.
  */
-function spoolingHookScript(input: HookScriptInput): string {
-  if (!input.spoolDir) throw new Error('a spooling hook needs the spool directory');
+export function hookScript(input: HookScriptInput): string {
+  const mode = input.mode ?? 'spool';
+  if (!input.spoolDir) throw new Error('the hook needs the spool directory');
+  const spool = input.spoolDir;
   const config = input.configFile ? ` --config ${shellQuote(input.configFile)}` : '';
-  const postReceive = input.type === 'post-receive';
+  const state = input.type === 'post-receive' ? '' : ' committed';
+  const say = (text: string) => `printf '%s\\n' ${shellQuote(`pullrep: ${text}`)} >&2`;
+  const what =
+    mode === 'spool'
+      ? ['# It writes the ref updates of each push to the spool; pullrep primary publishes them to Kafka.', '# It never fails the push and starts Node.js only when the spool cannot be written.']
+      : ['# It runs pullrep publish for each push; when that cannot publish, it writes the push to the spool.', '# It never fails the push.'];
   const lines = [
     '#!/bin/sh',
     HOOK_MARKER,
-    '# It queues the ref updates of this push in the spool; pullrep primary publishes them to Kafka.',
-    '# It never fails the push and never starts Node.js unless the spool cannot be written.',
+    `${HOOK_MODE_PREFIX}${mode}`,
+    ...what,
     `# A ${input.type} hook that was here before lives on as ${input.type}${CHAINED_SUFFIX} and still runs.`,
-    `spool=${shellQuote(input.spoolDir)}`,
+    `spool=${shellQuote(spool)}`,
     `node=${shellQuote(input.nodePath)}`,
     `cli=${shellQuote(input.cliPath)}`,
-    `chained="$0${CHAINED_SUFFIX}"`,
     `hook=${input.type}`,
+    `chained="$0${CHAINED_SUFFIX}"`,
+    '# git may run hooks with an almost empty PATH; coreutils live here.',
+    'PATH="${PATH:+$PATH:}/usr/bin:/bin"',
+    '[ -x "$node" ] || node=$(command -v node) || node=',
+    ...(mode === 'direct'
+      ? [
+          '# Node keeps compiled code between runs here: it saves a good part of the start-up time.',
+          'if [ -z "$NODE_COMPILE_CACHE" ] && [ -n "$HOME" ] && [ -d "$HOME" ] && [ -w "$HOME" ]; then',
+          '  NODE_COMPILE_CACHE="$HOME/.cache/pullrep-node"',
+          '  export NODE_COMPILE_CACHE',
+          'fi',
+        ]
+      : []),
+    '# The push, complete or not at all, as <ms>-<ns>-<pid>.push: names sort by time.',
     'queue() {',
     '  t=$(date +%s%N) || return 1',
     '  case $t in "" | *[!0-9]*) return 1 ;; esac',
@@ -133,22 +98,28 @@ function spoolingHookScript(input: HookScriptInput): string {
     '  return 1',
     '}',
     'publish() {',
-    '  if [ -x "$node" ] && [ -f "$cli" ]; then',
-    `    printf '%s\\n' "$input" | "$node" "$cli"${config} publish --hook "$hook"${postReceive ? '' : ' committed'} && return 0`,
+    '  if [ -z "$node" ] || [ ! -f "$cli" ]; then',
+    `    ${say(`cannot run pullrep: no Node (${input.nodePath}) or no pullrep (${input.cliPath}); run 'pullrep hook install' again`)}`,
+    '    return 1',
     '  fi',
-    `  printf '%s\\n' ${shellQuote(`pullrep: warning: this update was not published: the spool ${input.spoolDir} cannot be written and pullrep (${input.cliPath}) cannot run`)} >&2`,
+    `  printf '%s\\n' "$input" | "$node" "$cli"${config} publish --hook "$hook"${state}`,
+    '}',
+    'lost() {',
+    `  ${say(`warning: this update was not published: the spool ${spool} cannot be written either`)}`,
     '}',
     'agent_check() {',
     '  pid=',
-    '  [ -f "$spool/.agent.pid" ] && read -r pid <"$spool/.agent.pid"',
+    `  [ -f "$spool/${AGENT_PID_FILE}" ] && read -r pid <"$spool/${AGENT_PID_FILE}"`,
     '  case $pid in "" | *[!0-9]*) pid=0 ;; esac',
     '  [ -d "/proc/$pid" ] && return 0',
-    `  printf '%s\\n' ${shellQuote(`pullrep: pullrep primary is not running: this update waits in the spool ${input.spoolDir} and is published when it starts`)} >&2`,
+    `  ${say(`pullrep primary is not running: this update waits in the spool ${spool} and is published when it starts`)}`,
     '}',
-    ...(postReceive ? [] : ['if [ "$1" != committed ]; then', '  [ -x "$chained" ] && exec "$chained" "$@"', '  exit 0', 'fi']),
+    ...(input.type === 'post-receive' ? [] : ['if [ "$1" != committed ]; then', '  [ -x "$chained" ] && exec "$chained" "$@"', '  exit 0', 'fi']),
     'input=$(cat)',
     'if [ -n "$input" ]; then',
-    '  if queue; then agent_check; else publish; fi',
+    mode === 'spool'
+      ? '  if queue; then agent_check; else publish || lost; fi'
+      : `  publish; rc=$?; [ $rc = 0 ] || [ $rc = 3 ] || { queue && ${say(`warning: this update waits in the spool ${spool}; pullrep primary or 'pullrep spool flush' sends it`)}; } || lost`,
     'fi',
     'if [ -x "$chained" ]; then',
     `  if [ -n "$input" ]; then printf '%s\\n' "$input"; fi | "$chained" "$@"`,

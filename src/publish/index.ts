@@ -15,3 +15,4 @@ export * from './hook-install.js';
 export * from './hooks-path.js';
 export * from './flush.js';
 export * from './backfill.js';
+export * from './hook-check.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RefsUpdatedEvent } from '../../src/events/index.js';
 import { git, makeBareRepo, randomName, readRefs, tempDir, WorkClone } from '../helpers/git.js';
-import { readTopic, testBrokers, testKafka } from '../helpers/kafka.js';
+import { createTopic, readTopic, testBrokers, testKafka } from '../helpers/kafka.js';
 import { freePortPair } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 import { cliPath, gitRun, installHook, makePrimary, minimalEnv, pullrep, topicEvents, type Primary } from './publish-helpers.js';
@@ -32,6 +32,8 @@ async function agentPrimary(scanIntervalMs = 60_000): Promise<AgentPrimary> {
   config.primary = { ...config.primary, scanIntervalMs };
   config.http = { port: 0 };
   await writeFile(primary.configFile, JSON.stringify(config, null, 2));
+  // The agent creates it too, but a reader subscribing first would find no topic.
+  await createTopic(testKafka(), primary.topic, 2);
   return { ...primary, catalog, spool: join(primary.root, '.pullrep-spool') };
 }
 
@@ -124,8 +126,17 @@ describe('pullrep primary', () => {
       return repos.every((repo) => catalog.get(repo)?.checksum === verified.get(repo) && catalog.get(repo)?.refs === 1) ? catalog : undefined;
     }, { what: 'catalog records equal to verify' });
     const record = (await catalogOf(primary)).get('alpha.git');
-    expect(record).toMatchObject({ v: 1, repo: 'alpha.git', refs: 1, primary: 'primary-test', source: 'push' });
+    expect(record).toMatchObject({ v: 1, repo: 'alpha.git', refs: 1, primary: 'primary-test' });
+    // From a push, or from the listing that settled one pushed while it ran (docs/catalog.md).
+    expect(['push', 'scan']).toContain(record?.source);
     expect(Number.isNaN(Date.parse(String(record?.updatedAt)))).toBe(false);
+    // One more push, on a new branch: its record follows, still equal to verify.
+    await push(works.get('alpha.git') as WorkClone, primary, 'topic');
+    const verifiedAgain = await verifiedChecksums(primary);
+    await waitFor(async () => {
+      const r = (await catalogOf(primary)).get('alpha.git');
+      return r?.refs === 2 && r.checksum === verifiedAgain.get('alpha.git');
+    }, { what: 'the record of the second branch' });
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
     expect(await readdir(primary.spool)).toEqual(['.agent.json']); // its last status, for `pullrep status`

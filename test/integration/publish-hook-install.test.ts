@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RefsUpdatedEvent } from '../../src/events/index.js';
@@ -70,34 +70,56 @@ describe('pullrep hook install', () => {
     expect(events.map((e) => (e.event as RefsUpdatedEvent).refs)).toEqual([[{ ref: 'refs/heads/main', old: '0'.repeat(40), new: commit }]]);
   });
 
-  it('when pullrep or Node is gone, lets the push through with one line and the chained hook still gets its input', async () => {
+  it('when pullrep or Node is gone, spools the push with one line, and the chained hook still gets its input', async () => {
     const { primary, bare } = await primaryWithRepo('moved.git');
     const seen = join(primary.base, 'seen.txt');
     await userHook(bare, 'post-receive', `echo "user hook ran"\nwhile read -r line; do echo "$line" >> '${seen}'; done\nexit 3`);
     await installHook(primary, bare);
-    const noNode = join(primary.base, 'bin-without-node');
-    await mkdir(noNode);
-    await symlink((await git(['--exec-path'])).trim() + '/git', join(noNode, 'git'));
+    const spoolDir = join(primary.root, '.pullrep-spool');
     const cases = [
-      { nodePath: process.execPath, cliPath: join(primary.base, 'moved-away', 'pullrep.js'), PATH: '/usr/bin:/bin' },
-      { nodePath: join(primary.base, 'no-node'), cliPath, PATH: noNode },
+      { nodePath: process.execPath, cliPath: join(primary.base, 'moved-away', 'pullrep.js') },
+      { nodePath: join(primary.base, 'no-node'), cliPath: join(primary.base, 'moved-away', 'pullrep.js') },
     ];
     const work = await WorkClone.of(bare);
     let expected = '';
-    for (const c of cases) {
-      await writeFile(join(bare, 'hooks', 'post-receive'), hookScript({ type: 'post-receive', nodePath: c.nodePath, cliPath: c.cliPath, mode: 'direct' }));
+    for (const [i, c] of cases.entries()) {
+      await writeFile(join(bare, 'hooks', 'post-receive'), hookScript({ type: 'post-receive', nodePath: c.nodePath, cliPath: c.cliPath, mode: 'direct', spoolDir }));
       const old = (await readRefs(bare))['refs/heads/main'] ?? '0'.repeat(40);
       const commit = await work.commit();
       expected += `${old} ${commit} refs/heads/main\n`;
-      const push = await gitRun(['push', '--quiet', 'origin', 'HEAD:refs/heads/main'], work.dir, minimalEnv(primary.base, { PATH: c.PATH }));
+      const push = await gitRun(['push', '--quiet', 'origin', 'HEAD:refs/heads/main'], work.dir, minimalEnv(primary.base));
       expect(push.code, push.stderr).toBe(0);
       expect(await readRefs(bare)).toEqual({ 'refs/heads/main': commit });
-      expect(push.stderr.split('\n').filter(Boolean)).toEqual([
-        `remote: pullrep: warning: this update was not published: cannot find Node (${c.nodePath}) or pullrep (${c.cliPath}); run 'pullrep hook install' again        `,
-        'remote: user hook ran        ',
+      expect(push.stderr.split('\n').filter(Boolean).map((l) => l.trimEnd())).toEqual([
+        `remote: pullrep: cannot run pullrep: no Node (${c.nodePath}) or no pullrep (${c.cliPath}); run 'pullrep hook install' again`,
+        `remote: pullrep: warning: this update waits in the spool ${spoolDir}; pullrep primary or 'pullrep spool flush' sends it`,
+        'remote: user hook ran',
       ]);
       expect(await readFile(seen, 'utf8')).toBe(expected);
+      // Nothing lost: the push waits in the spool.
+      const list = await pullrep(['--config', primary.configFile, 'spool', 'list', '--json']);
+      expect((JSON.parse(list.stdout) as Array<{ repo: string; kind: string }>).map((e) => [e.repo, e.kind])).toEqual(Array(i + 1).fill(['moved.git', 'push']));
     }
+  });
+
+
+  it('spools the push when the direct hook cannot publish (a broken configuration), and flush sends it once it is fixed', async () => {
+    const { primary, kafka, bare } = await primaryWithRepo('careless.git');
+    await installHook(primary, bare);
+    const good = await readFile(primary.configFile, 'utf8');
+    await writeFile(primary.configFile, good.replace('"primary": {', '"primary": { "rooot": "typo",'));
+    const work = await WorkClone.of(bare);
+    const commit = await work.commit();
+    const push = await gitRun(['push', '--quiet', 'origin', 'HEAD:refs/heads/main'], work.dir, minimalEnv(primary.base));
+    expect(push.code, push.stderr).toBe(0);
+    const lines = push.stderr.split('\n').filter(Boolean).map((l) => l.trimEnd());
+    expect(lines[0]).toMatch(/^remote: pullrep: .*'primary\.rooot' is not a configuration key; did you mean 'primary\.root'\?/);
+    expect(lines[1]).toBe(`remote: pullrep: warning: this update waits in the spool ${join(primary.root, '.pullrep-spool')}; pullrep primary or 'pullrep spool flush' sends it`);
+    await writeFile(primary.configFile, good);
+    const flushed = await pullrep(['--config', primary.configFile, 'spool', 'flush']);
+    expect(flushed).toMatchObject({ code: 0, stdout: '1 file sent\n' });
+    const events = await topicEvents(kafka, primary.topic, 1);
+    expect(events.map((e) => [e.key, (e.event as RefsUpdatedEvent).refs])).toEqual([['careless.git', [{ ref: 'refs/heads/main', old: '0'.repeat(40), new: commit }]]]);
   });
 
   it('goes on past a repository it cannot install into, says which, and exits 1', async () => {
@@ -108,7 +130,11 @@ describe('pullrep hook install', () => {
     await userHook(blocked, 'post-receive.pullrep-chained', 'echo older');
     const r = await pullrep(['--config', primary.configFile, 'hook', 'install', primary.root]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe(`installed ${join(good, 'hooks', 'post-receive')}\npost-receive hook: 2 repositories, 1 changed, 1 failed\n`);
+    expect(r.stdout).toBe(
+      `installed ${join(good, 'hooks', 'post-receive')}\n` +
+        `the hooks run ${cliPath} (pullrep is not on PATH): run 'pullrep hook install' again if it moves; an installed pullrep (npm install -g) avoids that\n` +
+        'post-receive hook: 2 repositories, 1 changed, 1 failed\n',
+    );
     const hook = join(blocked, 'hooks', 'post-receive');
     expect(r.stderr).toBe(
       `pullrep: cannot install ${hook}: ${hook} is not pullrep's and ${hook}.pullrep-chained exists already; merge them by hand\n` +
@@ -123,7 +149,7 @@ describe('pullrep hook install', () => {
     await userHook(bare, 'post-receive', 'echo mine');
     // Where ours would be written first, something that cannot be replaced by a file.
     await mkdir(join(bare, 'hooks', `post-receive.pullrep-tmp-${process.pid}`, 'busy'), { recursive: true });
-    await expect(installInto(bare, { type: 'post-receive', nodePath: process.execPath, cliPath, mode: 'direct' })).rejects.toThrow(/EISDIR/);
+    await expect(installInto(bare, { type: 'post-receive', nodePath: process.execPath, cliPath, mode: 'direct', spoolDir: join(primary.root, '.pullrep-spool') })).rejects.toThrow(/EISDIR/);
     expect(await readFile(join(bare, 'hooks', 'post-receive'), 'utf8')).toBe('#!/bin/sh\necho mine\n');
     expect((await readdir(join(bare, 'hooks'))).filter((f) => f.includes('chained'))).toEqual([]);
   });
@@ -149,7 +175,7 @@ describe('pullrep hook install', () => {
     const fakeNode = join(primary.base, 'fake-node');
     await writeFile(fakeNode, `#!/bin/sh\necho "$*" >> '${calls}'\nwhile read -r line; do echo "  $line" >> '${calls}'; done\n`);
     await chmod(fakeNode, 0o755);
-    await writeFile(join(bare, 'hooks', 'reference-transaction'), hookScript({ type: 'reference-transaction', nodePath: fakeNode, cliPath, mode: 'direct' }));
+    await writeFile(join(bare, 'hooks', 'reference-transaction'), hookScript({ type: 'reference-transaction', nodePath: fakeNode, cliPath, mode: 'direct', spoolDir: join(primary.root, '.pullrep-spool') }));
     await chmod(join(bare, 'hooks', 'reference-transaction'), 0o755);
     const work = await WorkClone.of(bare);
     const commit = await work.commit();

@@ -30,12 +30,16 @@ it was given here. See docs/primary.md.`,
     )
     .action(async (target: string, options: { type: 'post-receive' | 'reference-transaction'; direct?: boolean }) => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>(), { role: 'primary' });
-      const { installHooks, spoolDirOf } = await import('../../publish/index.js');
+      const { installHooks, spoolDirOf, installedCommand } = await import('../../publish/index.js');
       const configFile = program.opts<GlobalOptions>().config;
+      // The hooks call the pullrep on PATH when it is this one (it survives upgrades), else this file.
+      const installed = await installedCommand(cliPath, runtime.env.PATH);
+      const command = installed ?? cliPath;
+      await checkRuns(runtime.execPath, command);
       const results = await installHooks(resolve(target), {
         type: options.type,
         nodePath: runtime.execPath,
-        cliPath,
+        cliPath: command,
         configFile: configFile ? resolve(configFile) : undefined,
         mode: options.direct ? 'direct' : 'spool',
         spoolDir: resolve(spoolDirOf(ctx.options.publish)),
@@ -53,9 +57,29 @@ it was given here. See docs/primary.md.`,
           runtime.stderr.write(`pullrep: warning: git runs the hooks of ${r.repo} from ${r.hooksDir} (core.hooksPath): the hook installed here never runs; copy it there or unset core.hooksPath\n`);
         }
       }
+      runtime.stdout.write(
+        installed
+          ? `the hooks run ${installed} (with ${runtime.execPath} when it is there, else node on PATH)\n`
+          : `the hooks run ${cliPath} (pullrep is not on PATH): run 'pullrep hook install' again if it moves; an installed pullrep (npm install -g) avoids that\n`,
+      );
+      // The spool keeps every push while Kafka is away; say so now rather than let it be found later.
+      const { checkReachable } = await import('../../kafka/reachable.js');
+      await checkReachable(ctx.options.kafka.brokers, ctx.options.kafka.connectionTimeoutMs).catch((err: Error) => {
+        runtime.stderr.write(`pullrep: warning: ${oneLine(err.message)}; pushes wait in the spool until ${options.direct ? 'Kafka answers' : 'pullrep primary reaches it'}\n`);
+      });
       const changed = results.filter((r) => r.change !== 'unchanged' && r.change !== 'failed').length;
       const failed = results.filter((r) => r.change === 'failed').length;
       runtime.stdout.write(`${options.type} hook: ${counted(results.length, 'repository', 'repositories')}, ${changed} changed${failed ? `, ${failed} failed` : ''}\n`);
       if (failed) throw new Error(`the hook could not be installed in ${failed} of ${counted(results.length, 'repository', 'repositories')}`);
     });
+}
+
+/** The hook's command must run this pullrep: checked once here rather than found out on a push. */
+async function checkRuns(node: string, command: string): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  const { VERSION } = await import('../program.js');
+  const out = await new Promise<string>((resolve) =>
+    execFile(node, [command, '--version'], { timeout: 10_000 }, (err, stdout, stderr) => resolve(err ? `failed: ${oneLine(stderr || err.message)}` : stdout.trim())),
+  );
+  if (out !== VERSION) throw new Error(`the hook would run ${node} ${command}, which does not answer as pullrep ${VERSION} (${out.slice(0, 200)})`);
 }

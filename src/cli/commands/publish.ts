@@ -1,5 +1,8 @@
 import { Option, type Command } from 'commander';
-import { SpoolError } from '../../publish/errors.js';
+import { PublishInputError, SpoolError } from '../../publish/errors.js';
+
+/** Exit status of `publish` for a push nothing can publish; the hook spools on any other failure. */
+export const INVALID_PUSH_EXIT = 3;
 import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
 import { counted, oneLine } from '../../text/index.js';
 
@@ -37,7 +40,9 @@ export function registerPublish(program: Command, runtime: Runtime): void {
       'after',
       `
 Reads "<old> <new> <ref>" lines. Exits 0 when the event was acknowledged by Kafka or spooled
-(one warning line); non-zero with a one-line reason when the input is invalid (nothing is published).`,
+(one warning line); 3 with a one-line reason when the push itself is invalid (a malformed line,
+an unsafe ref or repository name, a repository outside primary.root: nothing is published);
+1 for any other failure (the configuration, say), after which the hook spools the push.`,
     )
     .action(async (state: string | undefined, options: PublishOptions) => {
       const hook = options.hook ?? (state !== undefined ? 'reference-transaction' : 'post-receive');
@@ -57,6 +62,10 @@ Reads "<old> <new> <ref>" lines. Exits 0 when the event was acknowledged by Kafk
         repo: options.repo,
         gitDir: runtime.env.GIT_DIR,
         cwd: runtime.cwd,
+      }).catch((err: unknown) => {
+        // The push itself is unusable (a malformed line, an unsafe name): the hook must not spool it.
+        if (err instanceof PublishInputError) Object.assign(err, { exitCode: INVALID_PUSH_EXIT });
+        throw err;
       });
       if (outcome && outcome.result.spooled > 0) {
         const { error } = outcome.result;
