@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { runningProcess } from '../os/processes.js';
 import { AGENT_PID_FILE } from '../publish/hook-script.js';
 import type { Spool } from '../publish/spool.js';
+import { surveyHooks, type HookSurvey } from '../publish/hook-check.js';
 import { AGENT_STATUS_FILE, type AgentStatus } from './agent.js';
 
 /** What `pullrep status` shows on the primary. */
@@ -20,6 +21,8 @@ export interface PrimaryStatus {
     catalog?: AgentStatus['catalog'];
   };
   spool: { waiting: number; invalid: number; oldestAt: string | null; oldestAgeMs: number | null };
+  /** The hooks of the repositories under primary.root. */
+  hooks: HookSurvey;
   lastScan: {
     finishedAt: string;
     durationMs: number;
@@ -30,7 +33,7 @@ export interface PrimaryStatus {
   } | null;
 }
 
-export async function primaryStatus(spool: Spool, now: () => number = Date.now): Promise<PrimaryStatus> {
+export async function primaryStatus(spool: Spool, root: string, now: () => number = Date.now): Promise<PrimaryStatus> {
   const dir = spool.dir;
   const pidText = (await readFile(join(dir, AGENT_PID_FILE), 'utf8').catch(() => '')).trim();
   const pid = /^\d+$/.test(pidText) ? Number(pidText) : null;
@@ -55,6 +58,7 @@ export async function primaryStatus(spool: Spool, now: () => number = Date.now):
       oldestAt: oldest ? oldest.toISOString() : null,
       oldestAgeMs: oldest ? Math.max(0, now() - oldest.getTime()) : null,
     },
+    hooks: await surveyHooks(root),
     lastScan: scan
       ? { finishedAt: scan.finishedAtIso, durationMs: scan.durationMs, repositories: scan.repositories, listed: scan.listed, removed: scan.removed, failed: scan.failed }
       : null,
@@ -85,6 +89,10 @@ export function renderPrimaryStatus(s: PrimaryStatus): string {
     `spool          ${w.waiting === 0 ? 'empty' : `${plural(w.waiting, 'push', 'pushes')} waiting, oldest ${age(w.oldestAgeMs ?? 0)} (since ${w.oldestAt})`}` +
       `${w.invalid ? `; ${plural(w.invalid, 'invalid file')} (pullrep spool list)` : ''}  ${s.spoolDir}`,
   );
+  const h = s.hooks;
+  const kinds = [h.spooling ? `${h.spooling} spooling` : '', h.direct ? `${h.direct} direct` : '', h.none ? `${h.none} without a pullrep hook` : ''].filter(Boolean);
+  lines.push(`hooks          ${plural(h.repositories, 'repository', 'repositories')}${kinds.length ? `: ${kinds.join(', ')}` : ''}`);
+  if (h.broken) lines.push(`               ${plural(h.broken, 'hook calls', 'hooks call')} a pullrep that is gone (${h.missing.join(', ')}): their pushes are only spooled; run 'pullrep hook install' again`);
   const scan = s.lastScan;
   lines.push(
     scan

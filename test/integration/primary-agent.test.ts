@@ -239,6 +239,7 @@ describe('pullrep primary', () => {
     const after = await pullrep(['--config', primary.configFile, 'status']);
     expect(after.stdout).toMatch(/^primary agent {2}not running \(last seen 20\d\d-.*\): pushes wait/m);
     expect(after.stdout).toMatch(/^last scan {6}20\d\d-\S+ in \d+ ms: 1 repository, 1 listed, 0 removed$/m);
+    expect(after.stdout).toMatch(/^hooks {10}1 repository: 1 spooling$/m);
   });
 
   it('catalogs repositories made before pullrep and behind the hooks\' back, and tombstones deleted ones, at the next scan', async () => {

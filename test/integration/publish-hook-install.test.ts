@@ -100,6 +100,10 @@ describe('pullrep hook install', () => {
       const list = await pullrep(['--config', primary.configFile, 'spool', 'list', '--json']);
       expect((JSON.parse(list.stdout) as Array<{ repo: string; kind: string }>).map((e) => [e.repo, e.kind])).toEqual(Array(i + 1).fill(['moved.git', 'push']));
     }
+    // pullrep status on the primary names the hooks that lost their pullrep.
+    const status = await pullrep(['--config', primary.configFile, 'status', '--primary']);
+    expect(status.stdout).toMatch(/^hooks {10}1 repository: 1 direct$/m);
+    expect(status.stdout).toContain(`1 hook calls a pullrep that is gone (${join(primary.base, 'moved-away', 'pullrep.js')}): their pushes are only spooled; run 'pullrep hook install' again`);
   });
 
 

@@ -12,7 +12,7 @@ export function registerStatus(program: Command, runtime: Runtime): void {
       if (onPrimary) {
         const { spoolOf } = await import('../../publish/index.js');
         const { primaryStatus, renderPrimaryStatus } = await import('../../primary/status.js');
-        const status = await primaryStatus(spoolOf(ctx.options.publish));
+        const status = await primaryStatus(spoolOf(ctx.options.publish), ctx.options.publish.root);
         runtime.stdout.write(opts.json ? JSON.stringify(status, null, 2) + '\n' : renderPrimaryStatus(status));
         return;
       }
