@@ -43,6 +43,7 @@ export interface PrimaryCredentials {
   username: string;
   password: string;
   sshKeyFile: string;
+  sshKnownHostsFile?: string;
 }
 
 /** The fetch engine (src/fetch). */
@@ -149,7 +150,7 @@ export const DEFAULT_SPOOL_NAME = '.pullrep-spool';
 
 export function compileOptions(config: Config): Options {
   const { primary, replica, retry, topics, publish } = config;
-  const credentials = { username: primary.username, password: primary.password, sshKeyFile: primary.sshKeyFile };
+  const credentials = { username: primary.username, password: primary.password, sshKeyFile: primary.sshKeyFile, sshKnownHostsFile: primary.sshKnownHostsFile };
   const spoolDir = publish.spoolDir || (primary.root ? `${primary.root.replace(/\/+$/, '')}/${DEFAULT_SPOOL_NAME}` : '');
   const publishing: PublishOptions = {
     root: primary.root,

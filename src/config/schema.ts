@@ -64,6 +64,11 @@ const definition = {
       sensitive: true,
     },
     sshKeyFile: { doc: 'Private key file for ssh fetches from the primary', format: String, default: '', sensitive: true },
+    sshKnownHostsFile: {
+      doc: "known_hosts file for ssh fetches from the primary (default: ssh's, in the account's home directory)",
+      format: String,
+      default: '',
+    },
     scanIntervalMs: duration(
       'Interval of the primary agent\'s scan of primary.root, which catches repositories created, changed or deleted without a hook; 0 = off',
       60 * 1000,

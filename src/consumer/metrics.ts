@@ -8,6 +8,9 @@ export const METRIC_NAMES = {
   failedWrites: 'pullrep_failed_topic_writes_total',
   pausedPartitions: 'pullrep_paused_partitions',
   syncDuration: 'pullrep_sync_duration_seconds',
+  eventLatency: 'pullrep_event_latency_seconds',
+  ready: 'pullrep_replica_ready',
+  lag: 'pullrep_consumer_lag_records',
 } as const;
 
 export interface ReplicaMetrics {
@@ -20,11 +23,23 @@ export interface ReplicaMetrics {
   /** labels: reason (permanent | exhausted | expired | undecodable) */
   failedWrites: Counter<'reason'>;
   syncDuration: Histogram;
+  /** Published on the primary → applied on this replica, per event. */
+  eventLatency: Histogram;
+  /** labels: topic; set by the lag poller (replica/lag.ts). */
+  lag: Gauge<'topic'>;
 }
 
 /** Registers the consumer's metrics; `pausedPartitions` is read at every scrape. */
-export function createReplicaMetrics(registry: Registry, pausedPartitions: () => number): ReplicaMetrics {
+export function createReplicaMetrics(registry: Registry, pausedPartitions: () => number, ready: () => boolean = () => false): ReplicaMetrics {
   const registers = [registry];
+  new Gauge({
+    name: METRIC_NAMES.ready,
+    help: '1 while the replica is ready (as /readyz): running, its consumers joined',
+    registers,
+    collect() {
+      this.set(ready() ? 1 : 0);
+    },
+  });
   new Gauge({
     name: METRIC_NAMES.pausedPartitions,
     help: 'Partitions paused until their next retry is due',
@@ -42,6 +57,18 @@ export function createReplicaMetrics(registry: Registry, pausedPartitions: () =>
       name: METRIC_NAMES.syncDuration,
       help: 'Duration of one repository sync',
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    eventLatency: new Histogram({
+      name: METRIC_NAMES.eventLatency,
+      help: 'From an event being published on the primary to its sync succeeding on this replica (retries included)',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21600],
+      registers,
+    }),
+    lag: new Gauge({
+      name: METRIC_NAMES.lag,
+      help: "Records of each topic this replica's consumer group has not committed yet (refreshed every 15 s)",
+      labelNames: ['topic'],
       registers,
     }),
   };

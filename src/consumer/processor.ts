@@ -162,6 +162,11 @@ export class BatchProcessor {
     try {
       await runSync(this.deps.fetcher, work, this.deps.abort);
       metrics.syncs.inc({ result: 'ok' });
+      const now = clock.now();
+      for (const { event } of work.records) {
+        const at = Date.parse(event.publishedAt);
+        if (Number.isFinite(at)) metrics.eventLatency.observe(Math.max(0, now - at) / 1000);
+      }
       return undefined;
     } catch (err) {
       const failure = describeFailure(err);

@@ -12,6 +12,8 @@ export interface Credentials {
   username: string;
   password: string;
   sshKeyFile: string;
+  /** known_hosts for ssh fetches; empty: ssh's own (~/.ssh/known_hosts of the account). */
+  sshKnownHostsFile?: string;
 }
 
 /** The `user:password` pair as HTTP Basic auth sends it. */
@@ -50,13 +52,19 @@ export function gitEnvironment(parent: NodeJS.ProcessEnv, primaryUrl: string, cr
     // Scoped to the primary's origin, so a redirect elsewhere never receives it.
     config.push([`http.${originOf(primaryUrl)}/.extraHeader`, `Authorization: Basic ${basic}`]);
   }
-  if (credentials.sshKeyFile) {
-    // The shell expands the variable, so the key's path is in no git argument or trace.
-    env.PULLREP_SSH_KEY_FILE = credentials.sshKeyFile;
-    env.GIT_SSH_COMMAND = 'ssh -o BatchMode=yes -o IdentitiesOnly=yes -i "$PULLREP_SSH_KEY_FILE"';
-  } else {
-    env.GIT_SSH_COMMAND = 'ssh -o BatchMode=yes';
+  // The shell expands the variables, so the files' paths are in no git argument or trace.
+  let ssh = 'ssh -o BatchMode=yes';
+  if (credentials.sshKnownHostsFile) {
+    // ssh reads known_hosts from the account's home directory, not $HOME: a service's dedicated
+    // user needs it named. A host whose key is not in it is refused (BatchMode).
+    env.PULLREP_SSH_KNOWN_HOSTS = credentials.sshKnownHostsFile;
+    ssh += ' -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$PULLREP_SSH_KNOWN_HOSTS"';
   }
+  if (credentials.sshKeyFile) {
+    env.PULLREP_SSH_KEY_FILE = credentials.sshKeyFile;
+    ssh += ' -o IdentitiesOnly=yes -i "$PULLREP_SSH_KEY_FILE"';
+  }
+  env.GIT_SSH_COMMAND = ssh;
   env.GIT_CONFIG_COUNT = String(config.length);
   config.forEach(([key, value], i) => {
     env[`GIT_CONFIG_KEY_${i}`] = key;

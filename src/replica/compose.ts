@@ -11,6 +11,7 @@ import { ReplicaConsumer } from '../consumer/replica-consumer.js';
 import { createFetcher, scheduleMaintenance, type Fetcher, type ReplicaFetcher } from '../fetch/index.js';
 import { createMetricsRegistry, scrape, type Registry } from '../http/metrics-registry.js';
 import { startHttpEndpoint, type HttpEndpoint } from '../http/server.js';
+import { pollLag } from './lag.js';
 import type { KafkaClient } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
 import { consumedTopics, ladderDelays } from '../retry/index.js';
@@ -108,12 +109,12 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
     maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
   });
   const pauser = new PartitionPauser({ control: source, clock, leadMs: RESUME_LEAD_MS });
-  const metrics = createReplicaMetrics(registry, () => pauser.size);
+  let service: ReplicaService | undefined;
+  const metrics = createReplicaMetrics(registry, () => pauser.size, () => service?.ready ?? false);
 
   let slot: MemberSlot | undefined;
   let handOff: HandOff | undefined;
   let http: HttpEndpoint | undefined;
-  let service: ReplicaService | undefined;
   try {
     if (consumerOptions.transactions) {
       const host = setup.host ?? hostname();
@@ -164,7 +165,8 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
           })
         : undefined;
     const heldSlot = slot;
-    service = new ReplicaService({ consumer, fetcher, logger, shutdownGraceMs: consumerOptions.shutdownGraceMs, http, maintenance, release: heldSlot ? () => heldSlot.release() : undefined });
+    const lag = pollLag({ kafka, group: consumerOptions.replica, topics: consumedTopics(topics), gauge: metrics.lag, logger });
+    service = new ReplicaService({ consumer, fetcher, logger, shutdownGraceMs: consumerOptions.shutdownGraceMs, http, maintenance, lag, release: heldSlot ? () => heldSlot.release() : undefined });
   } catch (err) {
     await handOff?.close().catch(() => undefined);
     await http?.close().catch(() => undefined);

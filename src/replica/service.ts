@@ -13,6 +13,8 @@ export interface ReplicaServiceParts {
   shutdownGraceMs: number;
   http?: HttpEndpoint | undefined;
   maintenance?: MaintenanceSchedule | undefined;
+  /** Stopped with housekeeping: the consumer-lag poller. */
+  lag?: { stop(): Promise<void> } | undefined;
   /** Released last on shutdown (the member slot). */
   release?: (() => Promise<void>) | undefined;
 }
@@ -66,6 +68,7 @@ export class ReplicaService {
     if (this.current !== 'failed') this.current = 'draining';
     const steps: Array<[string, () => Promise<void> | void]> = [
       ['stopping housekeeping', () => this.parts.maintenance?.stop()],
+      ['stopping the lag poller', () => this.parts.lag?.stop()],
       ['closing the consumer', () => this.parts.consumer.close(this.parts.shutdownGraceMs)],
       ['closing the fetcher', () => this.parts.fetcher.close()],
       ['closing the HTTP endpoint', () => this.parts.http?.close()],

@@ -1,4 +1,4 @@
-import type { KafkaClient } from '../kafka/index.js';
+import type { KafkaAdmin, KafkaClient } from '../kafka/index.js';
 import { readOutstanding } from '../failed/index.js';
 import { consumedTopics, type LadderTopics } from '../retry/index.js';
 
@@ -18,25 +18,32 @@ export interface ReplicaStatus {
   outstandingFailures: number;
 }
 
+/** Committed offset, end and lag of a consumer group on each partition of the topics that exist. */
+export async function groupLag(admin: KafkaAdmin, group: string, topics: readonly string[]): Promise<PartitionLag[]> {
+  const partitions: PartitionLag[] = [];
+  const existing = new Set(await admin.listTopics());
+  const present = topics.filter((t) => existing.has(t));
+  const committed = await admin.committedOffsets(group, present);
+  for (const topic of present) {
+    const mine = committed.get(topic);
+    for (const end of await admin.topicOffsets(topic)) {
+      const at = mine?.get(end.partition);
+      const known = at !== undefined && BigInt(at) >= 0n;
+      const from = known ? BigInt(at) : BigInt(end.low);
+      const lag = BigInt(end.high) - from;
+      partitions.push({ topic, partition: end.partition, committed: known ? at : null, end: end.high, lag: String(lag > 0n ? lag : 0n) });
+    }
+  }
+  return partitions;
+}
+
 /** Lag of this replica's consumer group on each of its topics, and the outstanding failures. */
 export async function replicaStatus(kafka: KafkaClient, options: { replica: string; topics: LadderTopics; stages: number }): Promise<ReplicaStatus> {
   const topics = consumedTopics(options.topics);
   const admin = await kafka.admin();
-  const partitions: PartitionLag[] = [];
+  let partitions: PartitionLag[];
   try {
-    const existing = new Set(await admin.listTopics());
-    const present = topics.filter((t) => existing.has(t));
-    const committed = await admin.committedOffsets(options.replica, present);
-    for (const topic of present) {
-      const mine = committed.get(topic);
-      for (const end of await admin.topicOffsets(topic)) {
-        const at = mine?.get(end.partition);
-        const known = at !== undefined && BigInt(at) >= 0n;
-        const from = known ? BigInt(at) : BigInt(end.low);
-        const lag = BigInt(end.high) - from;
-        partitions.push({ topic, partition: end.partition, committed: known ? at : null, end: end.high, lag: String(lag > 0n ? lag : 0n) });
-      }
-    }
+    partitions = await groupLag(admin, options.replica, topics);
   } finally {
     await admin.disconnect();
   }
