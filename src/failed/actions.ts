@@ -8,7 +8,7 @@ import { ReplayUnavailableError, UnknownFailureError } from './errors.js';
 export function pick(entries: FailureEntry[], ids: string[]): FailureEntry[] {
   const byId = new Map(entries.map((e) => [e.id, e]));
   const unknown = ids.filter((id) => !byId.has(id));
-  if (unknown.length) throw new UnknownFailureError(`not outstanding: ${unknown.map((id) => id.slice(0, 64)).join(', ')}`);
+  if (unknown.length) throw new UnknownFailureError(`not outstanding: ${unknown.map((id) => id.slice(0, 64)).join(', ')} (pullrep failed list shows the outstanding ones; pullrep failed show <id> the history of any)`);
   return [...new Set(ids)].map((id) => byId.get(id)).filter((e): e is FailureEntry => e !== undefined);
 }
 

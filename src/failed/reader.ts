@@ -28,12 +28,27 @@ export interface ReadOptions {
   keepValue?: (entry: FailureEntry) => boolean;
 }
 
+/** A failure that was replayed or resolved: its last record, and when its tombstone was written. */
+export interface ClosedFailure {
+  entry: FailureEntry;
+  closedAt: string;
+}
+
+export interface FailedTopic {
+  /** Outstanding failures, oldest last failure first. */
+  outstanding: FailureEntry[];
+  /** Failures replayed or resolved, by id, while the topic still holds their history. */
+  closed: Map<string, ClosedFailure>;
+}
+
 /**
- * What is outstanding on a failed topic: for each key, its latest record, unless that is a
- * tombstone (resolved or replayed). Reads from the beginning to the end offsets captured at start.
+ * Reads a failed topic from the beginning to the end offsets captured at start: for each key,
+ * its latest record; a key whose latest record is a tombstone (replayed or resolved) is closed,
+ * with the record before it kept as its history (until compaction removes it).
  */
-export async function readOutstanding(kafka: KafkaClient, options: ReadOptions): Promise<FailureEntry[]> {
-  const latest = new Map<string, FailureEntry | null>();
+export async function readFailedTopic(kafka: KafkaClient, options: ReadOptions): Promise<FailedTopic> {
+  const latest = new Map<string, FailureEntry>();
+  const closedAt = new Map<string, string>();
   const at = (options.now ?? Date.now)();
   const keep = options.keepValue ?? (() => false);
   const onRecord = (partition: number, message: ConsumedMessage) => {
@@ -42,9 +57,10 @@ export async function readOutstanding(kafka: KafkaClient, options: ReadOptions):
     const key = Buffer.from(message.key);
     const id = idOfKey(key);
     if (message.value === null) {
-      latest.set(id, null);
+      closedAt.set(id, new Date(Number(message.timestamp)).toISOString());
       return;
     }
+    closedAt.delete(id);
     const record = { partition, offset: message.offset, timestamp: Number(message.timestamp), value: message.value, headers: message.headers };
     const entry = toEntry(id, key, record, { topic: options.topic, stages: options.stages, now: at });
     latest.set(id, keep(entry) ? { ...entry, value: Buffer.from(message.value) } : { ...entry, value: null });
@@ -53,7 +69,18 @@ export async function readOutstanding(kafka: KafkaClient, options: ReadOptions):
     // No failed topic yet: nothing has failed on this replica.
     if (!(err instanceof MissingTopicError)) throw err;
   });
-  return [...latest.values()]
-    .filter((e): e is FailureEntry => e !== null)
-    .sort((a, b) => a.lastFailureAt.localeCompare(b.lastFailureAt) || a.id.localeCompare(b.id));
+  const outstanding: FailureEntry[] = [];
+  const closed = new Map<string, ClosedFailure>();
+  for (const [id, entry] of latest) {
+    const when = closedAt.get(id);
+    if (when === undefined) outstanding.push(entry);
+    else closed.set(id, { entry, closedAt: when });
+  }
+  outstanding.sort((a, b) => a.lastFailureAt.localeCompare(b.lastFailureAt) || a.id.localeCompare(b.id));
+  return { outstanding, closed };
+}
+
+/** What is outstanding on a failed topic (see readFailedTopic). */
+export async function readOutstanding(kafka: KafkaClient, options: ReadOptions): Promise<FailureEntry[]> {
+  return (await readFailedTopic(kafka, options)).outstanding;
 }

@@ -21,9 +21,9 @@ export function pollLag(deps: { kafka: KafkaClient; group: string; topics: reado
     try {
       admin ??= await deps.kafka.admin();
       const partitions = await groupLag(admin, deps.group, deps.topics);
-      const sums = new Map<string, bigint>(deps.topics.map((t) => [t, 0n]));
-      for (const p of partitions) sums.set(p.topic, (sums.get(p.topic) ?? 0n) + BigInt(p.lag));
-      for (const [topic, lag] of sums) deps.gauge.set({ topic }, Number(lag));
+      const sums = new Map<string, number>(deps.topics.map((t) => [t, 0]));
+      for (const p of partitions) sums.set(p.topic, (sums.get(p.topic) ?? 0) + p.lag);
+      for (const [topic, lag] of sums) deps.gauge.set({ topic }, lag);
       failing = false;
     } catch (err) {
       if (!failing) deps.logger.debug({ err: (err as Error).message }, 'consumer lag not refreshed');

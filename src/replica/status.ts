@@ -6,15 +6,26 @@ export interface PartitionLag {
   topic: string;
   partition: number;
   /** Next offset the group will read; null when it never committed there. */
-  committed: string | null;
-  end: string;
-  lag: string;
+  committed: number | null;
+  end: number;
+  lag: number;
+}
+
+/** One topic's partitions summed up. */
+export interface TopicLag {
+  topic: string;
+  partitions: number;
+  /** Partitions where the group committed at least once. */
+  committedPartitions: number;
+  end: number;
+  lag: number;
 }
 
 export interface ReplicaStatus {
   replica: string;
+  topics: TopicLag[];
   partitions: PartitionLag[];
-  totalLag: string;
+  totalLag: number;
   outstandingFailures: number;
 }
 
@@ -31,7 +42,7 @@ export async function groupLag(admin: KafkaAdmin, group: string, topics: readonl
       const known = at !== undefined && BigInt(at) >= 0n;
       const from = known ? BigInt(at) : BigInt(end.low);
       const lag = BigInt(end.high) - from;
-      partitions.push({ topic, partition: end.partition, committed: known ? at : null, end: end.high, lag: String(lag > 0n ? lag : 0n) });
+      partitions.push({ topic, partition: end.partition, committed: known ? Number(at) : null, end: Number(end.high), lag: Number(lag > 0n ? lag : 0n) });
     }
   }
   return partitions;
@@ -49,6 +60,15 @@ export async function replicaStatus(kafka: KafkaClient, options: { replica: stri
   }
   // A missing failed topic reads as empty; any other error is the command's: a count of 0 would lie.
   const outstanding = await readOutstanding(kafka, { topic: options.topics.failed, stages: options.stages });
-  const totalLag = partitions.reduce((sum, p) => sum + BigInt(p.lag), 0n);
-  return { replica: options.replica, partitions, totalLag: String(totalLag), outstandingFailures: outstanding.length };
+  const byTopic = new Map<string, TopicLag>();
+  for (const p of partitions) {
+    const t = byTopic.get(p.topic) ?? { topic: p.topic, partitions: 0, committedPartitions: 0, end: 0, lag: 0 };
+    t.partitions += 1;
+    if (p.committed !== null) t.committedPartitions += 1;
+    t.end += p.end;
+    t.lag += p.lag;
+    byTopic.set(p.topic, t);
+  }
+  const totalLag = partitions.reduce((sum, p) => sum + p.lag, 0);
+  return { replica: options.replica, topics: [...byTopic.values()], partitions, totalLag, outstandingFailures: outstanding.length };
 }

@@ -44,15 +44,42 @@ describe('pullrep failed', () => {
     expect(shown.event.repo).toBe(repo.name);
     expect(shown.errors).toHaveLength(2);
     expect(shown.headers[HEADER.reason]).toBe('exhausted');
+    // The view for people: the cause once, the history as a table with each message once.
+    const view = await pullrep(fx, ['failed', 'show', '--table', entry?.id ?? '']);
+    expect(view).toMatch(new RegExp(`^failure {5}${entry?.id}$`, 'm'));
+    expect(view).toMatch(new RegExp(`^repository  ${repo.name.replace(/\./g, '\\.')}$`, 'm'));
+    expect(view).toMatch(/^reason {6}exhausted: the retry ladder ran out$/m);
+    expect(view).toMatch(/^cause {7}The requested URL returned error: 503/m);
+    expect(view).toMatch(/^attempts {4}2$/m);
+    expect(view).toMatch(/^errors \(2 attempts\):$/m);
+    const history = view.split('\n').filter((l) => /^\s+\d+ {2}20\d\d-/.test(l));
+    expect(history).toHaveLength(1); // the same message twice: one row
+    expect(history[0]).toMatch(/^\s+2 {2}\S+ \S+ {2}\S+ \S+ {2}0,1 {5}\S*FetchError: /);
+    expect(view.length).toBeLessThan(2000);
+    // The list shows the cause, not a prefix of the message.
+    const table = await pullrep(fx, ['failed', 'list', '--table']);
+    expect(table).toMatch(/ The requested URL returned error: 503/);
+    expect(table).not.toMatch(/git fetch of/);
 
     fx.server.failWith = undefined;
     const dry = await pullrep(fx, ['failed', 'replay', '--all', '--dry-run']);
     expect(dry).toContain(`would replay ${entry?.id}`);
     expect(await list(fx)).toHaveLength(1);
 
-    await pullrep(fx, ['failed', 'replay', entry?.id ?? '']);
+    const replayed = JSON.parse(await pullrep(fx, ['failed', 'replay', '--json', entry?.id ?? ''])) as unknown;
+    expect(replayed).toEqual({ dryRun: false, replayed: 1, failures: [{ id: entry?.id, repository: repo.name }] });
     await fx.converged(repo);
     expect(await list(fx)).toEqual([]);
+    // Replayed: no longer outstanding, and its history still shows.
+    const after = await pullrep(fx, ['failed', 'show', '--table', entry?.id ?? '']);
+    expect(after).toMatch(new RegExp(`^failure {5}${entry?.id}  \\(replayed or resolved 20\\d\\d-\\S+ \\S+ UTC; no longer outstanding\\)$`, 'm'));
+    expect(after).toMatch(/^errors \(2 attempts\):$/m);
+    const afterJson = JSON.parse(await pullrep(fx, ['failed', 'show', entry?.id ?? ''])) as { outstanding: boolean; closedAt: string };
+    expect(afterJson.outstanding).toBe(false);
+    expect(Number.isNaN(Date.parse(afterJson.closedAt))).toBe(false);
+    await expect(pullrep(fx, ['failed', 'show', 'f0000000000000000'])).rejects.toMatchObject({
+      stderr: expect.stringMatching(/^pullrep: no failure "f0000000000000000" on \S+; pullrep failed list shows the outstanding ones\n$/),
+    });
   });
 
   it('lists nothing for a replica that has no failed topic yet', async () => {
@@ -78,7 +105,7 @@ describe('pullrep failed', () => {
     await expect(pullrep(fx, ['failed', 'resolve', 'f0000000000000000'])).rejects.toMatchObject({ stderr: expect.stringContaining('not outstanding') });
     expect(await list(fx)).toHaveLength(1);
     // The offsets are committed after the hand-off to the failed topic, so possibly after the listing.
-    type Status = { outstandingFailures: number; partitions: Array<{ topic: string; lag: string; committed: string | null }> };
+    type Status = { outstandingFailures: number; partitions: Array<{ topic: string; lag: number; committed: number | null }> };
     const committed = (s: Status) => s.partitions.filter((p) => p.topic === f.topics.events).reduce((sum, p) => sum + Number(p.committed ?? 0), 0);
     const status = await waitFor(
       async () => {
@@ -90,7 +117,7 @@ describe('pullrep failed', () => {
     expect(status.outstandingFailures).toBe(1);
     const events = status.partitions.filter((p) => p.topic === f.topics.events);
     expect(events).toHaveLength(2);
-    expect(events.map((p) => p.lag)).toEqual(['0', '0']);
+    expect(events.map((p) => p.lag)).toEqual([0, 0]);
     expect(events.reduce((sum, p) => sum + Number(p.committed ?? 0), 0)).toBe(2);
   });
 });

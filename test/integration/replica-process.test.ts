@@ -74,9 +74,10 @@ describe('pullrep replica processes', () => {
     // Two pushes, two events, each published on the primary and applied here.
     expect(metrics).toMatch(/^pullrep_event_latency_seconds_count [2-9]$/m);
     // Everything committed: the lag of the events topic comes down to 0 (refreshed every 15 s).
+    const eventsTopic = fx.config.topics.events;
     await waitFor(async () => {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      return new RegExp(`^pullrep_consumer_lag_records\\{topic="${fx.config.topics.events.replace(/\./g, '\\.')}"\\} 0$`, 'm').test(text);
+      return new RegExp(`^pullrep_consumer_lag_records\\{topic="${eventsTopic.replace(/\./g, '\\.')}"\\} 0$`, 'm').test(text);
     }, { timeoutMs: 40_000, what: 'the lag of the events topic at 0' });
     // prom-client's process and Node.js metrics beside pullrep's.
     for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'process_open_fds']) {

@@ -31,10 +31,11 @@ describe('replica status', () => {
     await admin.disconnect();
     const result = await replicaStatus(testClient(), status);
     expect(result.partitions.filter((p) => p.topic === topics.events)).toEqual([
-      { topic: topics.events, partition: 0, committed: '1', end: '3', lag: '2' },
-      { topic: topics.events, partition: 1, committed: null, end: '1', lag: '1' },
+      { topic: topics.events, partition: 0, committed: 1, end: 3, lag: 2 },
+      { topic: topics.events, partition: 1, committed: null, end: 1, lag: 1 },
     ]);
-    expect(result.totalLag).toBe('3');
+    expect(result.topics.find((t) => t.topic === topics.events)).toEqual({ topic: topics.events, partitions: 2, committedPartitions: 1, end: 4, lag: 3 });
+    expect(result.totalLag).toBe(3);
     expect(result.outstandingFailures).toBe(1);
   });
 

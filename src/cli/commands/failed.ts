@@ -42,13 +42,25 @@ export function registerFailed(program: Command, runtime: Runtime): void {
 
   failed
     .command('show')
-    .description('show one failure: the event, its headers and error history')
+    .description('show one failure: what failed, why, since when, and its error history (--json: everything, the event and its headers included)')
     .argument('<id>', 'failure id (from failed list)')
-    .action(async (id: string) => {
-      const { pick, showJson } = await import('../../failed/index.js');
-      const { entries } = await outstanding(context(), (e) => e.id === id);
-      const [entry] = pick(entries, [id]);
-      if (entry) runtime.stdout.write(showJson(entry));
+    .option('--json', 'print JSON (the default when stdout is not a terminal)')
+    .option('--table', 'print the view for people (the default on a terminal)')
+    .action(async (id: string, opts: { json?: boolean; table?: boolean }) => {
+      const ctx = context();
+      const { readFailedTopic, showJson, showText } = await import('../../failed/index.js');
+      const { replicaTopics } = await import('../../replica/topics.js');
+      const topics = replicaTopics(ctx.options.topics);
+      const json = opts.json ?? (opts.table ? false : !runtime.stdout.isTTY);
+      const { outstanding, closed } = await readFailedTopic(ctx.kafka(), { topic: topics.failed, stages: ctx.options.topics.stages, keepValue: (e) => e.id === id });
+      const open = outstanding.find((e) => e.id === id);
+      const done = open ? undefined : closed.get(id);
+      const entry = open ?? done?.entry;
+      if (!entry) throw new Error(`no failure ${JSON.stringify(id).slice(0, 80)} on ${topics.failed}; pullrep failed list shows the outstanding ones`);
+      if (json) {
+        const dump = JSON.parse(showJson(entry)) as Record<string, unknown>;
+        runtime.stdout.write(JSON.stringify({ ...dump, outstanding: !done, ...(done ? { closedAt: done.closedAt } : {}) }, null, 2) + '\n');
+      } else runtime.stdout.write(showText(entry, done?.closedAt));
     });
 
   failed
@@ -58,7 +70,8 @@ export function registerFailed(program: Command, runtime: Runtime): void {
     .option('--repo <repo>', "every outstanding failure of this repository")
     .option('--all', 'every outstanding failure')
     .option('--dry-run', 'only print what would be replayed')
-    .action(async (ids: string[], opts: { repo?: string; all?: boolean; dryRun?: boolean }) => {
+    .option('--json', 'print JSON: the ids replayed (or that would be), with their repositories')
+    .action(async (ids: string[], opts: { repo?: string; all?: boolean; dryRun?: boolean; json?: boolean }) => {
       const selectors = [ids.length > 0, opts.repo !== undefined, Boolean(opts.all)].filter(Boolean).length;
       if (selectors !== 1) throw new Error('name failure ids, or --repo <repo>, or --all (exactly one of them)');
       const ctx = context();
@@ -67,11 +80,14 @@ export function registerFailed(program: Command, runtime: Runtime): void {
       const selected = (e: FailureEntry) => Boolean(opts.all) || (opts.repo !== undefined ? e.repo === opts.repo : wanted.has(e.id));
       const { entries, topics, kafka } = await outstanding(ctx, selected);
       const chosen = opts.all ? entries : opts.repo !== undefined ? entries.filter((e) => e.repo === opts.repo) : pick(entries, ids);
-      for (const e of chosen) runtime.stdout.write(`${opts.dryRun ? 'would replay' : 'replaying'} ${e.id} ${e.repo ?? '(undecodable)'}\n`);
-      if (opts.dryRun || chosen.length === 0) {
-        runtime.stdout.write(`${chosen.length} ${opts.dryRun ? 'would be replayed' : 'replayed'}\n`);
-        return;
-      }
+      const report = () => {
+        if (opts.json) {
+          const rows = chosen.map((e) => ({ id: e.id, repository: e.repo }));
+          runtime.stdout.write(JSON.stringify({ dryRun: Boolean(opts.dryRun), replayed: opts.dryRun ? 0 : chosen.length, failures: rows }, null, 2) + '\n');
+        } else runtime.stdout.write(`${chosen.length} ${opts.dryRun ? 'would be replayed' : 'replayed'}\n`);
+      };
+      if (!opts.json) for (const e of chosen) runtime.stdout.write(`${opts.dryRun ? 'would replay' : 'replaying'} ${e.id} ${e.repo ?? '(undecodable)'}\n`);
+      if (opts.dryRun || chosen.length === 0) return report();
       const admin = await kafka.admin();
       const partitions = await admin.describeTopics([topics.events]).finally(() => admin.disconnect());
       await withSink(ctx, kafka, (sink) =>
@@ -80,7 +96,7 @@ export function registerFailed(program: Command, runtime: Runtime): void {
           chosen,
         ),
       );
-      runtime.stdout.write(`${chosen.length} replayed\n`);
+      report();
     });
 
   failed

@@ -5,7 +5,8 @@ export function registerStatus(program: Command, runtime: Runtime): void {
   reportCommand(program, 'status', "this replica's consumer lag and outstanding failures; on the primary, the agent, its spool and its last scan")
     .option('--primary', "the primary's view (the default when primary.root is set and replica.root is not)")
     .option('--replica', "the replica's view")
-    .action(async (opts: { json?: boolean; primary?: boolean; replica?: boolean }) => {
+    .option('--partitions', 'every partition of every topic, not one line per topic')
+    .action(async (opts: { json?: boolean; primary?: boolean; replica?: boolean; partitions?: boolean }) => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>());
       if (opts.primary && opts.replica) throw new Error('give --primary or --replica, not both');
       const onPrimary = opts.primary || (!opts.replica && ctx.options.publish.root !== '' && ctx.options.fetch.root === '');
@@ -25,9 +26,14 @@ export function registerStatus(program: Command, runtime: Runtime): void {
         return;
       }
       runtime.stdout.write(`replica ${status.replica}\n`);
-      for (const p of status.partitions) {
-        runtime.stdout.write(`  ${p.topic} [${p.partition}]  committed ${p.committed ?? '-'}  end ${p.end}  lag ${p.lag}\n`);
+      const { renderTable } = await import('../../text/index.js');
+      if (opts.partitions) {
+        const columns = [{ header: 'TOPIC' }, { header: 'PARTITION', align: 'right' as const }, { header: 'COMMITTED', align: 'right' as const }, { header: 'END', align: 'right' as const }, { header: 'LAG', align: 'right' as const }];
+        runtime.stdout.write(renderTable(columns, status.partitions.map((p) => [p.topic, String(p.partition), p.committed === null ? '-' : String(p.committed), String(p.end), String(p.lag)])));
+      } else {
+        const columns = [{ header: 'TOPIC' }, { header: 'PARTITIONS', align: 'right' as const }, { header: 'RECORDS', align: 'right' as const }, { header: 'LAG', align: 'right' as const }];
+        runtime.stdout.write(renderTable(columns, status.topics.map((t) => [t.topic, String(t.partitions), String(t.end), String(t.lag)])));
       }
-      runtime.stdout.write(`total lag ${status.totalLag}\noutstanding failures ${status.outstandingFailures}\n`);
+      runtime.stdout.write(`total lag ${status.totalLag}\noutstanding failures ${status.outstandingFailures}${status.outstandingFailures ? ' (pullrep failed list)' : ''}\n`);
     });
 }
