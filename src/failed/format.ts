@@ -122,7 +122,7 @@ export function showText(entry: FailureEntry, closedAt?: string): string {
   // Each message once, in the order first seen.
   const groups = new Map<string, { text: string; count: number; first: string; last: string; stages: Set<number> }>();
   for (const e of entry.errors) {
-    const text = `${e.class}: ${oneLine(e.message)}`;
+    const text = `${e.class}: ${causeOf(e.message)}`;
     const g = groups.get(text);
     if (g) {
       g.count += 1;

@@ -4,7 +4,7 @@
  */
 export { createKafka, boundedKafkaSettings, type KafkaClient, type KafkaSettings } from './client.js';
 export { MissingTopicError } from './read-to-end.js';
-export { KafkaUnreachableError, networkCause } from './reachable.js';
+export { KafkaUnreachableError, checkReachable, networkCause } from './reachable.js';
 export { installKafkaWorkarounds, workaroundState, kafkajsVersion, WORKAROUNDS_KAFKAJS_VERSION, type WorkaroundState } from './workarounds.js';
 export { BoundedProducer, ProduceTimeoutError, beforeDeadline } from './producer.js';
 export type { BoundedProducerOptions, OutgoingRecord } from './producer.js';

@@ -5,7 +5,7 @@ import type { Options } from '../config/index.js';
 import { gitEnvironment } from '../fetch/index.js';
 import { createMetricsRegistry, scrape, type Registry } from '../http/metrics-registry.js';
 import { startHttpEndpoint, type HttpEndpoint } from '../http/server.js';
-import type { KafkaClient } from '../kafka/index.js';
+import { checkReachable, type KafkaClient } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
 import { AGENT_PID_FILE } from '../publish/hook-script.js';
 import { spoolDirOf, spoolOf } from '../publish/setup.js';
@@ -189,12 +189,14 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
   const background = (async () => {
     for (let attempt = 0; !stopping.signal.aborted; attempt++) {
       try {
+        // Says at once, in one line, when no broker answers at all; the client would retry for seconds.
+        await checkReachable(options.kafka.brokers, options.kafka.connectionTimeoutMs);
         await setUpCatalog(kafka, options, keeper, logger);
         catalogState = 'ready';
         writer.release();
         break;
       } catch (err) {
-        if (attempt === 0) logger.warn({ err: (err as Error).message }, 'cannot load the catalog yet; retrying');
+        if (attempt === 0) logger.warn(`${(err as Error).message}; pushes wait in the spool; retrying`);
         await sleep(Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)), stopping.signal);
       }
     }

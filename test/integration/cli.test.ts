@@ -100,6 +100,16 @@ describe('pullrep CLI', () => {
       // The client's own retries took 7-11 s; a refused connection is known at once.
       expect(Date.now() - started).toBeLessThan(6000);
     }
+    // The long-running replica too: one line, not the client's retries and stack traces.
+    const replicaRoot = await (await import('../helpers/git.js')).tempDir('pullrep-replica-');
+    const replica = await pullrep(['replica'], {
+      PULLREP_KAFKA_BROKERS: `127.0.0.1:${port}`,
+      PULLREP_REPLICA_ROOT: replicaRoot,
+      PULLREP_PRIMARY_URL: 'file:///nowhere/{repo}',
+      PULLREP_HTTP_PORT: '0',
+    });
+    expect(replica.code).toBe(1);
+    expect(replica.stderr).toBe(`pullrep: cannot reach Kafka at 127.0.0.1:${port} (kafka.brokers): connection refused\n`);
     const unknown = await pullrep(['status'], { PULLREP_KAFKA_BROKERS: 'no-such-host.invalid:9092' });
     expect(unknown.stderr).toBe('pullrep: cannot reach Kafka at no-such-host.invalid:9092 (kafka.brokers): host not found\n');
   });
@@ -107,6 +117,8 @@ describe('pullrep CLI', () => {
   it('rejects an unknown command with a non-zero status', async () => {
     const out = await pullrep(['no-such-command']);
     expect(out.code).not.toBe(0);
-    expect(out.stderr).toMatch(/unknown command/);
+    expect(out.stderr).toMatch(/^pullrep: unknown command 'no-such-command'\n/);
+    const missing = await pullrep(['failed', 'show']);
+    expect(missing.stderr).toMatch(/^pullrep: missing required argument 'id'\n/);
   });
 });

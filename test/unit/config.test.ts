@@ -92,3 +92,13 @@ describe('configuration', () => {
     expect(() => requireRole(config, role)).not.toThrow();
   });
 });
+
+describe('errors in logs', () => {
+  it('carry type, message and causes; the stack only at debug', async () => {
+    const { errorSerializer } = await import('../../src/log/logger.js');
+    const err = Object.assign(new Error('git fetch failed', { cause: new Error('connection refused') }), { kind: 'unreachable' });
+    expect(errorSerializer(false)(err)).toEqual({ type: 'Error', message: 'git fetch failed', kind: 'unreachable', causes: ['connection refused'] });
+    expect((errorSerializer(true)(err) as { stack: string }).stack).toContain('git fetch failed');
+    expect(errorSerializer(false)('not an error')).toBe('not an error');
+  });
+});
