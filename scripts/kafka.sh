@@ -54,7 +54,7 @@ fetch_jars() {
   say "resolving Apache Kafka $kafka_version jars from Maven Central (once)"
   rm -rf "$libs.tmp"
   mkdir -p "$libs.tmp"
-  mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$libs.tmp" ||
+  mvn -q -B -Dstyle.color=never -f "$here/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$libs.tmp" ||
     die "Maven could not resolve org.apache.kafka:kafka_2.13:$kafka_version"
   touch "$libs.tmp/.complete"
   rm -rf "$libs"
