@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import type { Runtime } from './context.js';
 import { registerConfig } from './commands/config.js';
@@ -16,8 +13,8 @@ import { registerStatus } from './commands/status.js';
 import { registerSync } from './commands/sync.js';
 import { registerVerify } from './commands/verify.js';
 
-const pkgFile = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
-export const VERSION = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { version: string }).version;
+export { VERSION } from './version.js';
+import { VERSION } from './version.js';
 
 /** Builds the `pullrep` command tree. Each command lives in its own file under commands/. */
 export function buildProgram(runtime: Runtime): Command {

@@ -79,7 +79,8 @@ describe('failed entries', () => {
     ]);
     const table = listTable(list);
     expect(table).toContain('g/x.git');
-    expect(table).toContain('PermanentFetchError: bad ref');
+    expect(table).toMatch(/ CAUSE\n/);
+    expect(table).toMatch(/ permanent {2}bad ref\n/);
     expect(table.split('\n')).toHaveLength(4);
     expect(listTable([])).toBe('no outstanding failures\n');
   });

@@ -69,7 +69,7 @@ describe('draining the spool', () => {
     await expect(drainSpool(publishing, { deadline: Date.now() + 1000 })).rejects.toThrow(/EIO/);
     expect(sent).toEqual(['b']);
     expect(await spool.names()).toEqual([first]);
-    await expect(flushSpool(publishing)).rejects.toThrow(/^cannot read the spooled event .*: EIO: i\/o error; 1 event\(s\) still waiting in /);
+    await expect(flushSpool(publishing)).rejects.toThrow(/^cannot read the spooled event .*: EIO: i\/o error; 1 file still waiting in /);
     expect((await readdir(dir)).filter((f) => f.endsWith('.invalid'))).toEqual([]);
     spool.failing.clear();
     expect(await flushSpool(publishing)).toEqual({ sent: 1, quarantined: [] });
@@ -83,7 +83,7 @@ describe('draining the spool', () => {
     };
     await writeFile(join(dir, '000000000000002-000001-1-00000000.event'), 'garbage');
     await spool.append([record('a')]);
-    await expect(flushSpool(publishing)).rejects.toThrow(/is invalid: .*; and it cannot be moved aside: EACCES: permission denied; 1 event\(s\) still waiting/);
+    await expect(flushSpool(publishing)).rejects.toThrow(/is invalid: .*; and it cannot be moved aside: EACCES: permission denied; 1 file still waiting/);
     expect(sent).toEqual(['a']);
   });
 

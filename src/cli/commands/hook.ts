@@ -77,7 +77,7 @@ it was given here. See docs/primary.md.`,
 /** The hook's command must run this pullrep: checked once here rather than found out on a push. */
 async function checkRuns(node: string, command: string): Promise<void> {
   const { execFile } = await import('node:child_process');
-  const { VERSION } = await import('../program.js');
+  const { VERSION } = await import('../version.js');
   const out = await new Promise<string>((resolve) =>
     execFile(node, [command, '--version'], { timeout: 10_000 }, (err, stdout, stderr) => resolve(err ? `failed: ${oneLine(stderr || err.message)}` : stdout.trim())),
   );
