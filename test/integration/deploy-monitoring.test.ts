@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { METRIC_NAMES } from '../../src/consumer/metrics.js';
 import { PRIMARY_METRIC_NAMES } from '../../src/primary/metrics.js';
 import { repoRoot, run } from '../helpers/cli.js';
+import { available } from '../helpers/commands.js';
 
 /** deploy/prometheus and deploy/grafana: valid, tested, and about metrics pullrep exports. */
 
@@ -21,17 +21,8 @@ function metricsIn(text: string): string[] {
   return [...names].sort();
 }
 
-function promtool(): boolean {
-  try {
-    execFileSync('promtool', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('monitoring files', () => {
-  it.skipIf(!promtool())('the Prometheus rules pass promtool check rules and their unit tests', async () => {
+  it.skipIf(!available('promtool'))('the Prometheus rules pass promtool check rules and their unit tests', async () => {
     const check = await run('promtool', ['check', 'rules', join(deploy, 'prometheus', 'pullrep-rules.yml')]);
     expect(check.code, check.stdout + check.stderr).toBe(0);
     expect(check.stdout).toMatch(/SUCCESS: \d+ rules found/);

@@ -1,22 +1,13 @@
-import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, run } from '../helpers/cli.js';
+import { available } from '../helpers/commands.js';
 import { tempDir } from '../helpers/git.js';
 
 /** deploy/systemd/*.service, checked by systemd's own `systemd-analyze verify`. */
 
-function systemdAnalyze(): boolean {
-  try {
-    execFileSync('systemd-analyze', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-describe.skipIf(!systemdAnalyze())('the systemd units', () => {
+describe.skipIf(!available('systemd-analyze'))('the systemd units', () => {
   it.each([
     ['pullrep-primary.service', 'primary'],
     ['pullrep-replica.service', 'replica'],
