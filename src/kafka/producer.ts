@@ -23,9 +23,10 @@ export interface OutgoingRecord {
 }
 
 export interface BoundedProducerOptions {
-  /** Partitions and replication factor of a topic this producer has to create. */
+  /** Partitions, replication factor and configuration of a topic this producer has to create. */
   partitions: number;
   replicationFactor: number;
+  topicConfig?: Record<string, string>;
   /** Topics this producer expects to write to; their metadata is fetched when it connects. */
   topics?: readonly string[];
   /** Most bytes of records (keys, values, framing) in one produce request (the broker caps a batch at 1 MiB). */
@@ -162,7 +163,7 @@ export class BoundedProducer {
     await admin.connect();
     try {
       await createMissingTopics(admin, [
-        { topic, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor },
+        { topic, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor, ...(this.options.topicConfig ? { config: this.options.topicConfig } : {}) },
       ]);
     } finally {
       await admin.disconnect().catch(() => undefined);

@@ -1,4 +1,5 @@
 import { mkdir, readFile, unlink, writeFile, rename } from 'node:fs/promises';
+import { setTimeout as wait } from 'node:timers/promises';
 import { join } from 'node:path';
 import { decodeCatalogRecord, type CatalogRecord } from '../catalog/record.js';
 import type { Options } from '../config/index.js';
@@ -15,10 +16,13 @@ import { CatalogKeeper, type Listed } from './catalog-keeper.js';
 import { CatalogWriter } from './catalog-writer.js';
 import { createPrimaryMetrics, type PrimaryMetrics } from './metrics.js';
 import { Relay } from './relay.js';
-import { Scanner, type ScanStats } from './scanner.js';
+import { Scanner, ScanStoppedError, type ScanStats } from './scanner.js';
 
 /** The file where the agent tells `pullrep status` how it is doing, in the spool directory. */
 export const AGENT_STATUS_FILE = '.agent.json';
+/** The catalog keeps the latest record per repository, for as long as the topic exists. */
+const CATALOG_TOPIC_CONFIG = { 'cleanup.policy': 'compact' };
+
 /** How long a repository must go without pushes before an uncertain checksum is settled by a listing. */
 const QUIET_MS = 1000;
 
@@ -32,6 +36,8 @@ export interface AgentStatus {
   /** Whether the last sends of spool files and catalog records succeeded. */
   kafka: 'ok' | 'failing';
   error?: string;
+  /** A spool file that cannot be sent now (it stays, and is tried again). */
+  spoolProblem?: string;
   catalog: 'loading' | 'ready';
   lastScan?: ScanStats & { finishedAtIso: string };
 }
@@ -43,6 +49,8 @@ export interface PrimaryAgentDeps {
   /** The environment git inherits PATH and HOME from. */
   env: NodeJS.ProcessEnv;
   now?: () => number;
+  /** Aborts a start still under way (a signal while another process holds the spool's lock). */
+  signal?: AbortSignal;
 }
 
 export interface RunningPrimary {
@@ -57,11 +65,8 @@ export interface RunningPrimary {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
+/** Waits `ms`, or less when `signal` aborts. */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> => wait(ms, undefined, { signal }).catch(() => undefined);
 
 /**
  * `pullrep primary`: relays the spool to Kafka, keeps the catalog, scans primary.root, serves
@@ -75,13 +80,17 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
   const spoolDir = spoolDirOf(publish);
   await mkdir(spoolDir, { recursive: true, mode: 0o750 });
   const stopping = new AbortController();
+  deps.signal?.addEventListener('abort', () => stopping.abort(), { once: true });
   const registry = createMetricsRegistry();
   const spool = spoolOf(publish, now);
   const lock = new SpoolLock({ path: join(spoolDir, DRAIN_LOCK_FILE), staleMs: 60_000, now });
-  const producer = kafka.boundedProducer({
-    topics: [publish.topic, options.primary.catalogTopic],
+  const producer = kafka.boundedProducer({ topics: [publish.topic], partitions: publish.partitions, replicationFactor: publish.replicationFactor, now });
+  // Its own producer: a catalog topic it has to create is compacted, whoever gets there first.
+  const catalogProducer = kafka.boundedProducer({
+    topics: [options.primary.catalogTopic],
     partitions: publish.partitions,
     replicationFactor: publish.replicationFactor,
+    topicConfig: CATALOG_TOPIC_CONFIG,
     now,
   });
   let catalogHealthy = true;
@@ -93,7 +102,7 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
   let metrics: PrimaryMetrics;
   const writer = new CatalogWriter({
     topic: options.primary.catalogTopic,
-    producer,
+    producer: catalogProducer,
     logger,
     timeoutMs: publish.timeoutMs,
     now,
@@ -104,7 +113,11 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
   const env = gitEnvironment(deps.env, '', { username: '', password: '', sshKeyFile: '' });
   const list = async (gitDir: string): Promise<Listed> => {
     const listing = await localListing(gitDir, { env, timeoutMs: options.primary.gitTimeoutMs, signal: stopping.signal });
-    if (listing.outcome.code !== 0) throw new Error(`git show-ref failed: ${listing.outcome.stderr.trim().split('\n').pop() ?? `exit ${listing.outcome.code}`}`);
+    const { outcome } = listing;
+    if (outcome.code !== 0) {
+      const why = outcome.stderr.trim().split('\n').pop() || (outcome.timedOut ? 'timed out' : outcome.aborted ? 'stopped' : `exit status ${outcome.code ?? outcome.signal ?? '?'}`);
+      throw new Error(`git show-ref failed: ${why}`);
+    }
     if (listing.badLine !== undefined) throw new Error(`git show-ref printed an unexpected line: ${JSON.stringify(listing.badLine)}`);
     return { checksum: listing.checksum, refs: listing.refs };
   };
@@ -140,12 +153,14 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
 
   const status = (): AgentStatus => {
     const error = relay.error?.message;
+    const spoolProblem = relay.spoolProblem?.message;
     return {
       pid: process.pid,
       startedAt,
       updatedAt: new Date(now()).toISOString(),
       kafka: relay.healthy && catalogHealthy ? 'ok' : 'failing',
       ...(error ? { error } : {}),
+      ...(spoolProblem ? { spoolProblem } : {}),
       catalog: catalogState,
       ...(lastScan ? { lastScan: { ...lastScan, finishedAtIso: new Date(lastScan.finishedAt).toISOString() } } : {}),
     };
@@ -161,7 +176,12 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
   if (options.http.port !== 0) {
     http = await startHttpEndpoint({ ...options.http, logger, metrics: () => scrape(registry), ready: () => relay.healthy && catalogHealthy && catalogState === 'ready' });
   }
-  await relay.start(stopping.signal);
+  try {
+    await relay.start(stopping.signal);
+  } catch (err) {
+    await http?.close();
+    throw err;
+  }
   await writeFile(join(spoolDir, AGENT_PID_FILE), `${process.pid}\n`);
   logger.info({ spool: spoolDir, root: publish.root, topic: publish.topic, catalog: options.primary.catalogTopic }, 'primary agent started');
   const heartbeat = setInterval(() => void writeStatus(), 5000);
@@ -201,7 +221,9 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
       }
     }
     while (!stopping.signal.aborted && options.primary.scanIntervalMs > 0) {
-      const stats = await scan().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'scan of primary.root failed'));
+      const stats = await scan().catch((err: unknown) => {
+        if (!(err instanceof ScanStoppedError)) logger.error({ err: (err as Error).message }, 'scan of primary.root failed');
+      });
       // Paced: scanning takes at most a tenth of the time, however many repositories there are.
       await sleep(Math.max(options.primary.scanIntervalMs, 9 * (stats?.durationMs ?? 0)), stopping.signal);
     }
@@ -220,13 +242,15 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
     async close() {
       stopping.abort();
       clearInterval(heartbeat);
-      scanner.stop();
+      // The relay first: what it delivers meanwhile may still ask the scanner for listings.
       await relay.stop();
+      scanner.stop();
       await background.catch(() => undefined);
       await scanning?.catch(() => undefined);
       await writer.settle(now() + publish.timeoutMs);
       writer.close();
       await producer.close(1000);
+      await catalogProducer.close(1000);
       await http?.close();
       const pidFile = join(spoolDir, AGENT_PID_FILE);
       if ((await readFile(pidFile, 'utf8').catch(() => '')).trim() === String(process.pid)) await unlink(pidFile).catch(() => undefined);
@@ -243,8 +267,12 @@ async function setUpCatalog(kafka: KafkaClient, options: Options, keeper: Catalo
   try {
     await admin.createMissingTopics([
       { topic: publish.topic, numPartitions: publish.partitions, replicationFactor: publish.replicationFactor },
-      { topic: catalogTopic, numPartitions: publish.partitions, replicationFactor: publish.replicationFactor, config: { 'cleanup.policy': 'compact' } },
+      { topic: catalogTopic, numPartitions: publish.partitions, replicationFactor: publish.replicationFactor, config: CATALOG_TOPIC_CONFIG },
     ]);
+    const policy = (await admin.topicConfigs([catalogTopic], ['cleanup.policy'])).get(catalogTopic)?.get('cleanup.policy');
+    if (policy !== undefined && !policy.split(',').includes('compact')) {
+      logger.error({ topic: catalogTopic, 'cleanup.policy': policy }, 'the catalog topic is not compacted: its records expire with the retention; set cleanup.policy=compact on it');
+    }
   } finally {
     await admin.disconnect();
   }

@@ -4,6 +4,12 @@ import type { Logger } from '../log/index.js';
 import { drainSpool } from '../publish/drain.js';
 import type { Spool, SpoolFile } from '../publish/spool.js';
 import type { SpoolLock } from '../publish/spool-lock.js';
+import { SpoolError } from '../publish/errors.js';
+
+/** The relay was stopped before it held the spool. */
+export class RelayStoppedError extends Error {
+  override readonly name = 'RelayStoppedError';
+}
 
 export interface RelayDeps {
   spool: Spool;
@@ -37,6 +43,8 @@ export class Relay {
   private failures = 0;
   private retryAt = 0;
   private lastError: Error | undefined;
+  private spoolError: Error | undefined;
+  private readonly reported = new Set<string>();
   private readonly now: () => number;
 
   constructor(private readonly deps: RelayDeps) {
@@ -52,6 +60,11 @@ export class Relay {
     return this.lastError;
   }
 
+  /** A spool file that cannot be sent now (unreadable, its repository not resolvable): not Kafka's fault. */
+  get spoolProblem(): Error | undefined {
+    return this.spoolError;
+  }
+
   get holdsLock(): boolean {
     return this.deps.lock.isHeld;
   }
@@ -63,10 +76,11 @@ export class Relay {
   async start(signal?: AbortSignal): Promise<void> {
     let told = false;
     while (!(await this.deps.lock.tryAcquire())) {
-      if (signal?.aborted || this.stopped) return;
+      if (signal?.aborted || this.stopped) throw new RelayStoppedError('stopped while waiting for the drain lock');
       if (!told) this.deps.logger.warn({ dir: this.deps.spool.dir }, 'another process drains the spool; waiting for its lock');
       told = true;
       await new Promise((r) => setTimeout(r, 1000));
+      if (signal?.aborted || this.stopped) throw new RelayStoppedError('stopped while waiting for the drain lock');
     }
     this.lockTimer = setInterval(() => void this.deps.lock.refresh(), 10_000);
     try {
@@ -114,13 +128,29 @@ export class Relay {
     try {
       const result = await drainSpool(
         { spool: this.deps.spool, lock: this.deps.lock, producer: () => this.deps.producer, logger: this.deps.logger },
-        { deadline: () => this.now() + this.deps.timeoutMs, ...(this.deps.onDelivered ? { delivered: this.deps.onDelivered } : {}) },
+        {
+          deadline: () => this.now() + this.deps.timeoutMs,
+          stop: () => this.stopped,
+          reported: this.reported,
+          ...(this.deps.onDelivered ? { delivered: this.deps.onDelivered } : {}),
+        },
       );
       if (result.quarantined.length > 0) this.deps.onInvalid?.(result.quarantined.length);
       if (this.failures > 0) this.deps.logger.info({ dir: this.deps.spool.dir }, 'spool drains again');
       this.failures = 0;
       this.lastError = undefined;
+      this.spoolError = undefined;
+      this.reported.clear();
     } catch (err) {
+      // A file that cannot be sent now was passed over and everything else sent: Kafka is fine,
+      // and the file is tried again on every pass (logged once).
+      if (err instanceof SpoolError) {
+        this.spoolError = err;
+        if (this.failures > 0) this.deps.logger.info({ dir: this.deps.spool.dir }, 'spool drains again');
+        this.failures = 0;
+        this.lastError = undefined;
+        return;
+      }
       this.failures += 1;
       this.lastError = err as Error;
       // The first failure of a streak is worth a warning; the rest only repeat it.

@@ -5,6 +5,11 @@ import { findBareRepos, isBareRepo, repoNameUnder } from '../repos/scan.js';
 import type { CatalogKeeper, Listed } from './catalog-keeper.js';
 import { refsSignature, trusted } from './signature.js';
 
+/** A scan cut short by shutdown: nothing to record. */
+export class ScanStoppedError extends Error {
+  override readonly name = 'ScanStoppedError';
+}
+
 export interface ScanStats {
   /** Repositories found under primary.root. */
   repositories: number;
@@ -40,9 +45,26 @@ export class Scanner {
   private readonly refused = new Set<string>();
   private readonly quiet = new Map<string, NodeJS.Timeout>();
   private readonly now: () => number;
+  /** Full listings at once, the scan's and the ones pushes ask for together. */
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  private stopped = false;
 
   constructor(private readonly deps: ScannerDeps) {
     this.now = deps.now ?? Date.now;
+    this.free = deps.concurrency ?? 2;
+  }
+
+  private async slot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free -= 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free += 1;
+    }
   }
 
   /** Runs `work` after every earlier work on the same repository. */
@@ -63,6 +85,7 @@ export class Scanner {
    * listing is already waiting: settles what an ambiguous push left uncertain (catalog-keeper.ts).
    */
   listWhenQuiet(repo: string, gitDir: string, quietMs: number): void {
+    if (this.stopped) return;
     clearTimeout(this.quiet.get(repo));
     const timer = setTimeout(() => {
       this.quiet.delete(repo);
@@ -72,18 +95,22 @@ export class Scanner {
     this.quiet.set(repo, timer);
   }
 
-  /** Forgets the listings waiting for quiet (shutdown). */
+  /** Forgets the listings waiting for quiet and ends a scan under way early (shutdown). */
   stop(): void {
+    this.stopped = true;
     for (const timer of this.quiet.values()) clearTimeout(timer);
     this.quiet.clear();
   }
 
   /** Lists one repository in full and hands the result to the keeper. */
-  async listRepo(repo: string, gitDir: string, signatureFirst = true): Promise<void> {
-    const takenAt = this.now();
-    const signature = signatureFirst ? await refsSignature(gitDir) : undefined;
-    const listed = await this.deps.list(gitDir);
-    this.deps.keeper.applyListing(repo, listed, takenAt, this.now(), trusted(signature, takenAt) ? signature.text : undefined);
+  async listRepo(repo: string, gitDir: string): Promise<void> {
+    if (this.stopped) return;
+    await this.slot(async () => {
+      const takenAt = this.now();
+      const signature = await refsSignature(gitDir);
+      const listed = await this.deps.list(gitDir);
+      this.deps.keeper.applyListing(repo, listed, takenAt, this.now(), trusted(signature, takenAt) ? signature.text : undefined);
+    });
   }
 
   async scanOnce(): Promise<ScanStats> {
@@ -110,7 +137,7 @@ export class Scanner {
     let failed = 0;
     const queue = [...found];
     const worker = async () => {
-      for (let item = queue.shift(); item; item = queue.shift()) {
+      for (let item = queue.shift(); item && !this.stopped; item = queue.shift()) {
         const [repo, path] = item;
         await this.serial(repo, async () => {
           const state = this.deps.keeper.get(repo);
@@ -131,6 +158,7 @@ export class Scanner {
       }
     };
     await Promise.all(Array.from({ length: this.deps.concurrency ?? 2 }, worker));
+    if (this.stopped) throw new ScanStoppedError('the scan was stopped before it finished');
     let removed = 0;
     const under = (repo: string) => unreadable.some((dir) => join(this.deps.root, repo).startsWith(`${dir}/`));
     for (const repo of this.deps.keeper.known()) {

@@ -18,6 +18,7 @@ export interface PrimaryStatus {
     lastSeen?: string;
     kafka?: AgentStatus['kafka'];
     error?: string;
+    spoolProblem?: string;
     catalog?: AgentStatus['catalog'];
   };
   spool: { waiting: number; invalid: number; oldestAt: string | null; oldestAgeMs: number | null };
@@ -41,7 +42,7 @@ export async function primaryStatus(spool: Spool, root: string, now: () => numbe
   const last = await readFile(join(dir, AGENT_STATUS_FILE), 'utf8').then((t) => JSON.parse(t) as AgentStatus).catch(() => undefined);
   const reported = running && last?.pid === pid ? last : undefined;
   const items = await spool.list();
-  const waiting = items.filter((i) => !i.problem);
+  const waiting = items.filter((i) => !i.problem || i.stuck);
   const oldest = waiting[0]?.spooledAt;
   const scan = last?.lastScan;
   return {
@@ -50,7 +51,7 @@ export async function primaryStatus(spool: Spool, root: string, now: () => numbe
       running,
       pid,
       ...(last ? { lastSeen: last.updatedAt } : {}),
-      ...(reported ? { startedAt: reported.startedAt, kafka: reported.kafka, catalog: reported.catalog, ...(reported.error ? { error: reported.error } : {}) } : {}),
+      ...(reported ? { startedAt: reported.startedAt, kafka: reported.kafka, catalog: reported.catalog, ...(reported.error ? { error: reported.error } : {}), ...(reported.spoolProblem ? { spoolProblem: reported.spoolProblem } : {}) } : {}),
     },
     spool: {
       waiting: waiting.length,
@@ -84,6 +85,7 @@ export function renderPrimaryStatus(s: PrimaryStatus): string {
   } else {
     lines.push(`primary agent  not running${a.lastSeen ? ` (last seen ${a.lastSeen})` : ''}: pushes wait in the spool until 'pullrep primary' runs`);
   }
+  if (a.spoolProblem) lines.push(`               a spool file cannot be sent now (tried again on every pass): ${a.spoolProblem}`);
   const w = s.spool;
   lines.push(
     `spool          ${w.waiting === 0 ? 'empty' : `${plural(w.waiting, 'push', 'pushes')} waiting, oldest ${age(w.oldestAgeMs ?? 0)} (since ${w.oldestAt})`}` +

@@ -27,6 +27,13 @@ export interface DrainOptions {
   written?: ReadonlyMap<string, SpoolFile>;
   /** Hears of every file delivered (all its records acknowledged), in order. */
   delivered?: (file: SpoolFile) => void;
+  /** Asked between batches: true ends the drain there (shutdown); what is left stays. */
+  stop?: () => boolean;
+  /**
+   * Names of files already reported as unreadable: not logged again (a long-running drainer
+   * meets them on every pass). Files reported now are added.
+   */
+  reported?: Set<string>;
 }
 
 export interface DrainResult {
@@ -48,13 +55,14 @@ export async function drainSpool(deps: DrainDeps, options: DrainOptions): Promis
   const deadline = typeof options.deadline === 'function' ? options.deadline : () => options.deadline as number;
   const batchSize = options.batchSize ?? 500;
   const passedOver = new Map<string, Error>();
-  for (let pass = 0; pass < (options.passes ?? Number.POSITIVE_INFINITY); pass++) {
+  const stop = options.stop ?? (() => false);
+  for (let pass = 0; pass < (options.passes ?? Number.POSITIVE_INFINITY) && !stop(); pass++) {
     const names = (await spool.names()).filter((name) => !passedOver.has(name));
     if (names.length === 0) break;
-    for (let i = 0; i < names.length; i += batchSize) {
+    for (let i = 0; i < names.length && !stop(); i += batchSize) {
       const files: SpoolFile[] = [];
       for (const name of names.slice(i, i + batchSize)) {
-        const file = options.written?.get(name) ?? (await readOrSetAside(deps, name, result, passedOver));
+        const file = options.written?.get(name) ?? (await readOrSetAside(deps, name, result, passedOver, options.reported));
         if (file) files.push(file);
       }
       // Each record remembers its file; a file is deleted once its last record is acknowledged.
@@ -94,14 +102,21 @@ export async function drainSpool(deps: DrainDeps, options: DrainOptions): Promis
  * Reads one spooled event. A file that is not a valid event is moved aside; one that cannot be
  * read, or cannot be moved, is left in place and remembered in `passedOver`.
  */
-async function readOrSetAside(deps: DrainDeps, name: string, result: DrainResult, passedOver: Map<string, Error>): Promise<SpoolFile | undefined> {
+async function readOrSetAside(
+  deps: DrainDeps,
+  name: string,
+  result: DrainResult,
+  passedOver: Map<string, Error>,
+  reported?: Set<string>,
+): Promise<SpoolFile | undefined> {
   try {
     return await deps.spool.read(name);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // another drain sent it
     if (!(err instanceof InvalidSpoolFileError)) {
       passedOver.set(name, err as Error);
-      deps.logger.error({ file: name, err: (err as Error).message }, 'spooled event cannot be read; left in place');
+      if (!reported?.has(name)) deps.logger.error({ file: name, err: (err as Error).message }, 'spool file cannot be sent now; left in place');
+      reported?.add(name);
       return undefined;
     }
     try {

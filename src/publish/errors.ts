@@ -6,6 +6,22 @@ export class PublishInputError extends Error {
   readonly retriable = false;
 }
 
+/**
+ * A path of the push could not be resolved (primary.root unmounted, a directory that cannot be
+ * searched, a repository renamed meanwhile): nothing wrong with the push itself, so it is kept
+ * to be tried again rather than refused.
+ */
+export class PathResolutionError extends PublishInputError {
+  constructor(
+    message: string,
+    readonly what: string,
+    readonly code: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** The spool directory cannot be written or read. */
 export class SpoolError extends Error {
   override readonly name: string = 'SpoolError';

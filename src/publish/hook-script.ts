@@ -34,7 +34,8 @@ export const HOOK_MODE_PREFIX = '# pullrep-hook-mode: ';
 export const AGENT_PID_FILE = '.agent.pid';
 
 /**
- * The hook script: POSIX sh, with `date`, `cat`, `sync` and `mv` from coreutils. It never fails
+ * The hook script: POSIX sh, with `date`, `cat`, `sync` and `mv` from coreutils (8.24 or newer,
+ * whose `sync FILE` syncs that file only). It never fails
  * or blocks the push: its exit status is 0, or a chained hook's. A chained hook gets the same
  * arguments and stdin. As a reference-transaction hook it acts only in the committed state, so it
  * can never abort a transaction.
@@ -93,9 +94,10 @@ export function hookScript(input: HookScriptInput): string {
     '  name=$(printf %015d "$ms")-${t#"$ms"}-$$.push',
     '  [ -d "$spool" ] || mkdir -p -m 750 "$spool" || return 1',
     `  { printf 'pullrep-push 1\\nhook %s\\ncwd %s\\ngit-dir %s\\n' "$hook" "$PWD" "\${GIT_DIR:-.}" && printf '%s\\n' "$input"; } >"$spool/.tmp-$name" &&`,
-    '    sync "$spool/.tmp-$name" && mv -f "$spool/.tmp-$name" "$spool/$name" && sync "$spool" && return 0',
-    '  rm -f "$spool/.tmp-$name"',
-    '  return 1',
+    '    sync "$spool/.tmp-$name" && mv -f "$spool/.tmp-$name" "$spool/$name" || { rm -f "$spool/.tmp-$name"; return 1; }',
+    '  # In the spool now; the directory sync makes the rename durable where the file system allows it.',
+    '  sync "$spool" 2>/dev/null',
+    '  return 0',
     '}',
     'publish() {',
     '  if [ -z "$node" ] || [ ! -f "$cli" ]; then',

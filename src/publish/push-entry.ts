@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { RefEvent } from '../events/index.js';
-import { InvalidSpoolFileError } from './errors.js';
+import { InvalidSpoolFileError, PathResolutionError, SpoolError } from './errors.js';
 import { refsUpdatedEvents } from './events.js';
 import { deriveRepoName } from './repo-name.js';
 import { parseRefLines, HOOK_TYPES, type HookType } from './stdin-parser.js';
@@ -70,6 +70,10 @@ export function parsePush(name: string, text: string, writtenAt: number, context
     });
     return { hook, repo, events };
   } catch (err) {
+    // The machine, not the push, is in the way: keep the file and try again later.
+    if (err instanceof RangeError || (err instanceof PathResolutionError && (err.what === 'primary.root' || err.code !== 'ENOENT'))) {
+      throw new SpoolError(`spooled push ${name} cannot be sent now: ${(err as Error).message}`, { cause: err });
+    }
     throw new InvalidSpoolFileError(`spooled push ${name} is invalid: ${(err as Error).message}`, { cause: err });
   }
 }

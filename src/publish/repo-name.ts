@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { quote, repoNameProblem } from '../events/index.js';
-import { PublishInputError } from './errors.js';
+import { PathResolutionError, PublishInputError } from './errors.js';
 
 export interface RepoNameInput {
   /** An explicit name (`--repo`). */
@@ -40,7 +40,8 @@ function real(path: string, what: string): string {
   try {
     return realpathSync(path);
   } catch (err) {
-    throw new PublishInputError(`${what} ${quote(path)} cannot be resolved: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new PathResolutionError(`${what} ${quote(path)} cannot be resolved: ${code}`, what, code, {
       cause: err,
     });
   }

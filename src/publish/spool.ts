@@ -16,6 +16,8 @@ import { parsePush, PUSH_SUFFIX, spooledAtOf, type PushContext } from './push-en
  * place and the directory fsynced. It is deleted only after the broker acknowledged all of it.
  */
 export const SPOOL_SUFFIX = '.event';
+/** What an invalid file is renamed to: `<name>.invalid`. */
+export const INVALID_SUFFIX = '.invalid';
 
 /** One spool file, read and validated: the records it stands for (none for an empty push). */
 export interface SpoolFile {
@@ -38,6 +40,8 @@ export interface SpoolItem {
   spooledAt: Date;
   /** Set when the file cannot be read back as a valid event. */
   problem?: string;
+  /** Set with `problem`: true when the file is kept to be sent later (it cannot be read or placed now), false when it is never sent (invalid). */
+  stuck?: boolean;
 }
 
 let sequence = 0;
@@ -118,6 +122,13 @@ export class Spool {
     }
   }
 
+  /** Files moved aside as invalid (`<name>.invalid`), kept for an operator. */
+  async setAside(): Promise<string[]> {
+    const files = await readdir(this.dir).catch(() => [] as string[]);
+    return files.filter((f) => f.endsWith(INVALID_SUFFIX) && !f.startsWith('.')).sort();
+  }
+
+  /** What waits, oldest first, then what was moved aside as invalid. */
   async list(): Promise<SpoolItem[]> {
     const items: SpoolItem[] = [];
     for (const name of await this.names()) {
@@ -129,8 +140,13 @@ export class Spool {
         items.push({ name, topic: records[0]?.topic ?? '', repo, kind, refs, id: name.endsWith(PUSH_SUFFIX) ? '' : (events[0]?.id ?? ''), spooledAt });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // delivered meanwhile
-        items.push({ name, topic: '', repo: '', kind: '', refs: 0, id: '', spooledAt, problem: (err as Error).message });
+        const stuck = !(err instanceof InvalidSpoolFileError);
+        items.push({ name, topic: '', repo: '', kind: '', refs: 0, id: '', spooledAt, problem: (err as Error).message, stuck });
       }
+    }
+    for (const name of await this.setAside()) {
+      const problem = 'refused as invalid and moved aside: never sent; the log of the process that moved it says why; delete it once looked at';
+      items.push({ name, topic: '', repo: '', kind: '', refs: 0, id: '', spooledAt: new Date(spooledAtOf(name)), problem, stuck: false });
     }
     return items;
   }
@@ -144,7 +160,7 @@ export class Spool {
 
   /** Moves an unreadable file aside (kept for an operator) so it no longer blocks the queue. */
   async quarantine(name: string): Promise<string> {
-    const aside = `${name}.invalid`;
+    const aside = `${name}${INVALID_SUFFIX}`;
     await rename(join(this.dir, name), join(this.dir, aside));
     return aside;
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RefsUpdatedEvent } from '../../src/events/index.js';
 import { git, makeBareRepo, randomName, readRefs, tempDir, WorkClone } from '../helpers/git.js';
-import { createTopic, readTopic, testBrokers, testKafka } from '../helpers/kafka.js';
+import { createTopic, readTopic, testBrokers, testClient, testKafka } from '../helpers/kafka.js';
 import { freePortPair } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 import { cliPath, gitRun, installHook, makePrimary, minimalEnv, pullrep, topicEvents, type Primary } from './publish-helpers.js';
@@ -302,8 +302,56 @@ describe('pullrep primary', () => {
     expect(log).toMatch(/spooled push 000000000000002-1-1\.push is invalid: stdin line 1: ref name/);
     expect(log).toContain('does not start with');
     expect((await catalogOf(primary)).has('-rf.git')).toBe(false);
+    // The files moved aside are in spool list and status, never sent.
+    const list = JSON.parse((await pullrep(['--config', primary.configFile, 'spool', 'list', '--json'])).stdout) as Array<{ name: string; problem?: string }>;
+    expect(list.filter((i) => i.problem?.startsWith('refused as invalid')).map((i) => i.name)).toEqual(aside);
+    const status = JSON.parse((await pullrep(['--config', primary.configFile, 'status', '--json'])).stdout) as { spool: { waiting: number; invalid: number } };
+    expect(status.spool).toMatchObject({ waiting: 0, invalid: 3 });
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
+  });
+
+  it('keeps a push it cannot place now (its path does not resolve) and goes on, Kafka counted as fine', async () => {
+    const primary = await agentPrimary();
+    const bare = await makeBareRepo(primary.root, 'later.git');
+    await installHook(primary, bare, 'post-receive', 'spool');
+    await writeFile(join(primary.root, 'not-a-dir'), 'x');
+    const Z = '0'.repeat(40);
+    const stuck = '000000000000001-1-1.push';
+    await (await import('node:fs/promises')).mkdir(primary.spool, { recursive: true });
+    await writeFile(join(primary.spool, stuck), `pullrep-push 1\nhook post-receive\ncwd ${join(primary.root, 'not-a-dir', 'x.git')}\ngit-dir .\n${Z} ${'a'.repeat(40)} refs/heads/main\n`);
+    const agent = await startAgent(primary);
+    const { commit } = await push(await WorkClone.of(bare), primary);
+    expect(await refsUpdated(primary, 1)).toEqual([{ repo: 'later.git', refs: [{ ref: 'refs/heads/main', old: Z, new: commit }] }]);
+    const status = await waitFor(async () => {
+      const s = JSON.parse((await pullrep(['--config', primary.configFile, 'status', '--json'])).stdout) as { agent: { kafka?: string; spoolProblem?: string }; spool: { waiting: number } };
+      return s.agent.spoolProblem ? s : undefined;
+    }, { what: 'the stuck file in status' });
+    expect(status.agent.kafka).toBe('ok');
+    expect(status.agent.spoolProblem).toMatch(/cannot be sent now: repository .* cannot be resolved: ENOTDIR/);
+    expect(status.spool.waiting).toBe(1);
+    expect(await readdir(primary.spool)).toContain(stuck);
+    // Logged once, not on every pass.
+    expect(agent.log().split('\n').filter((l) => l.includes('spool file cannot be sent now')), agent.log()).toHaveLength(1);
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+  });
+
+  it('stops at once on SIGTERM while another agent holds the spool', async () => {
+    const primary = await agentPrimary();
+    const first = await startAgent(primary);
+    const second = spawn(process.execPath, [cliPath, '--config', primary.configFile, 'primary'], { env: { PATH: process.env.PATH, HOME: primary.base }, stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(second);
+    let log = '';
+    second.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => second.on('close', (code) => resolve(code)));
+    await waitFor(() => log.includes('another process drains the spool'), { what: 'the second agent to wait for the lock' });
+    second.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // The first one still holds the spool.
+    expect((await readFile(join(primary.spool, '.agent.pid'), 'utf8')).trim()).toBe(String(first.child.pid));
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
   });
 
   it('is not ready while Kafka does not answer, and shows what waits', async () => {
@@ -344,6 +392,10 @@ describe('pullrep primary', () => {
     expect(text).toMatch(/^pullrep_primary_spool_entries 0$/m);
     expect(text).toMatch(/^pullrep_primary_scan_repositories 1$/m);
     expect(text).toMatch(/^pullrep_primary_catalog_records_total\{kind="record"\} [1-9]/m);
+    // The catalog topic is compacted, whichever producer connected first.
+    const admin = await testClient().admin();
+    const configs = await admin.topicConfigs([primary.catalog], ['cleanup.policy']).finally(() => admin.disconnect());
+    expect(configs.get(primary.catalog)?.get('cleanup.policy')).toBe('compact');
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
   });

@@ -79,11 +79,14 @@ describe('when Kafka cannot be reached', () => {
     const rows = list.stdout.split('\n').filter(Boolean);
     expect(rows).toHaveLength(3);
     expect(rows[1]).toMatch(/ INVALID 000000000000001-000001-1-00000000\.event: spooled event .* is invalid: /);
-    expect(rows[2]).toBe('1 file waiting: 0 pushes, 0 events, 1 invalid');
+    expect(rows[2]).toBe('0 files waiting: 0 pushes, 0 events; 1 invalid (never sent)');
     const flushed = await pullrep(['--config', primary.configFile, 'spool', 'flush']);
     expect(flushed).toMatchObject({ code: 0, stdout: '0 files sent\n' });
     expect(flushed.stderr).toMatch(/invalid spooled event moved aside: 000000000000001-000001-1-00000000\.event\.invalid\n$/);
-    expect((await pullrep(['--config', primary.configFile, 'spool', 'list'])).stdout).toBe('spool is empty\n');
+    // What was moved aside stays visible.
+    const after = (await pullrep(['--config', primary.configFile, 'spool', 'list'])).stdout.split('\n').filter(Boolean);
+    expect(after[1]).toMatch(/ INVALID 000000000000001-000001-1-00000000\.event\.invalid: refused as invalid and moved aside: never sent; /);
+    expect(after[2]).toBe('0 files waiting: 0 pushes, 0 events; 1 invalid (never sent)');
   });
 
   it('publish exits promptly even when the broker accepts connections and never answers', async () => {

@@ -27,10 +27,15 @@ Example:
       let done: () => void = () => undefined;
       const stopped = new Promise<void>((resolve) => (done = resolve));
       let failure: unknown;
-      const starting = startPrimary({ options: ctx.options, kafka: ctx.kafka({ verbose: true }), logger: ctx.logger, env: runtime.env });
-      runtime.onShutdown(() => starting.then((agent) => agent.close(), () => undefined).then(done));
+      const shutdown = new AbortController();
+      const starting = startPrimary({ options: ctx.options, kafka: ctx.kafka({ verbose: true }), logger: ctx.logger, env: runtime.env, signal: shutdown.signal });
+      // A signal during start-up (waiting for another agent's lock, say) ends the start; after it, a clean stop.
+      runtime.onShutdown(() => {
+        shutdown.abort();
+        return starting.then((agent) => agent.close(), () => undefined).then(done);
+      });
       starting.catch((err: unknown) => {
-        failure = err;
+        if (!shutdown.signal.aborted) failure = err;
         done();
       });
       await stopped;

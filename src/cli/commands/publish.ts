@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { PublishInputError, SpoolError } from '../../publish/errors.js';
+import { PathResolutionError, PublishInputError, SpoolError } from '../../publish/errors.js';
 
 /** Exit status of `publish` for a push nothing can publish; the hook spools on any other failure. */
 export const INVALID_PUSH_EXIT = 3;
@@ -63,8 +63,9 @@ an unsafe ref or repository name, a repository outside primary.root: nothing is 
         gitDir: runtime.env.GIT_DIR,
         cwd: runtime.cwd,
       }).catch((err: unknown) => {
-        // The push itself is unusable (a malformed line, an unsafe name): the hook must not spool it.
-        if (err instanceof PublishInputError) Object.assign(err, { exitCode: INVALID_PUSH_EXIT });
+        // The push itself is unusable (a malformed line, an unsafe name): the hook must not spool
+        // it. A path that cannot be resolved now is the machine's trouble: the hook spools.
+        if (err instanceof PublishInputError && !(err instanceof PathResolutionError)) Object.assign(err, { exitCode: INVALID_PUSH_EXIT });
         throw err;
       });
       if (outcome && outcome.result.spooled > 0) {

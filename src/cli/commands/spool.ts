@@ -27,11 +27,12 @@ export function registerSpool(program: Command, runtime: Runtime): void {
         return;
       }
       const columns: Column[] = [{ header: 'AGE' }, { header: 'REFS', align: 'right' }, { header: 'KIND' }, { header: 'REPOSITORY' }];
-      const rows = items.map((i) => [age(now - i.spooledAt.getTime()), String(i.refs), i.kind, i.problem ? `INVALID ${i.name}: ${oneLine(i.problem)}` : i.repo]);
+      const rows = items.map((i) => [age(now - i.spooledAt.getTime()), String(i.refs), i.kind, i.problem ? `${i.stuck ? 'STUCK' : 'INVALID'} ${i.name}: ${oneLine(i.problem)}` : i.repo]);
       runtime.stdout.write(renderTable(columns, rows));
-      const invalid = items.filter((i) => i.problem).length;
+      const invalid = items.filter((i) => i.problem && !i.stuck).length;
       const pushes = items.filter((i) => i.kind === 'push').length;
-      runtime.stdout.write(`${counted(items.length, 'file')} waiting: ${counted(pushes, 'push', 'pushes')}, ${counted(items.length - pushes - invalid, 'event')}${invalid ? `, ${invalid} invalid` : ''}\n`);
+      const waiting = items.length - invalid;
+      runtime.stdout.write(`${counted(waiting, 'file')} waiting: ${counted(pushes, 'push', 'pushes')}, ${counted(waiting - pushes, 'event')}${invalid ? `; ${invalid} invalid (never sent)` : ''}\n`);
     });
   spool
     .command('flush')
