@@ -54,8 +54,12 @@ fetch_jars() {
   say "resolving Apache Kafka $kafka_version jars from Maven Central (once)"
   rm -rf "$libs.tmp"
   mkdir -p "$libs.tmp"
-  mvn -q -B -Dstyle.color=never -f "$here/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$libs.tmp" ||
+  # Maven's output goes to a file (it writes terminal escape codes even when quiet); shown on failure.
+  if ! mvn -q -B -Dstyle.color=never -f "$here/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$libs.tmp" >"$libs.tmp.log" 2>&1; then
+    sed 's/\x1b\[[0-9;]*m//g' "$libs.tmp.log" >&2
     die "Maven could not resolve org.apache.kafka:kafka_2.13:$kafka_version"
+  fi
+  rm -f "$libs.tmp.log"
   touch "$libs.tmp/.complete"
   rm -rf "$libs"
   mv "$libs.tmp" "$libs"
