@@ -18,7 +18,7 @@ import { readLocalRefs } from '../src/fetch/local-refs.js';
 import { silentLogger } from '../src/log/index.js';
 import { GitHttpServer } from '../test/helpers/git-server.js';
 import { gitEnv, makeBareRepo, tempDir } from '../test/helpers/git.js';
-import { median } from './stats.js';
+import { median, timed } from './stats.js';
 
 const exec = promisify(execFile);
 const SMALL_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
@@ -28,11 +28,6 @@ const env = { ...gitEnv, LC_ALL: 'C' };
 
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
 
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
 
 async function gitIn(dir: string, args: string[], input?: string): Promise<string> {
   if (input === undefined) return (await exec('git', args, { cwd: dir, env, maxBuffer: 1 << 30 })).stdout;

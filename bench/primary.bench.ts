@@ -22,7 +22,7 @@ import { Scanner } from '../src/primary/scanner.js';
 import { localListing } from '../src/verify/ref-listing.js';
 import { gitEnv, makeBareRepo, randomName, tempDir, WorkClone } from '../test/helpers/git.js';
 import { benchBrokers, benchClient } from './kafka.js';
-import { median } from './stats.js';
+import { median, timed } from './stats.js';
 
 const run = promisify(execFile);
 const ROUNDS = 30;
@@ -33,11 +33,6 @@ const cli = join(import.meta.dirname, '..', 'bin', 'pullrep.js');
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
 const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
 
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
 
 const pushArgs = ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'];
 

@@ -1,3 +1,10 @@
+/** How long `work` takes, in ms. */
+export async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await work();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
 /** The median of some timings (the mean of the middle two for an even count; 0 for none). */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -10,6 +10,8 @@ import { checkReachable, type KafkaClient } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
 import { AGENT_PID_FILE } from '../publish/hook-script.js';
 import { spoolDirOf, spoolOf } from '../publish/setup.js';
+import { spooledAtOf } from '../publish/push-entry.js';
+import { backoffMs } from './backoff.js';
 import { SpoolLock } from '../publish/spool-lock.js';
 import { localListing } from '../verify/ref-listing.js';
 import { CatalogKeeper, type Listed } from './catalog-keeper.js';
@@ -145,7 +147,7 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
   metrics = createPrimaryMetrics(registry, {
     spool: async () => {
       const names = await spool.names();
-      return { entries: names.length, oldestAt: names[0] ? Number(names[0].slice(0, 15)) : Number.NaN };
+      return { entries: names.length, oldestAt: names[0] ? spooledAtOf(names[0]) : Number.NaN };
     },
     catalogWaiting: () => writer.waiting,
     kafkaUp: () => relay.healthy && catalogHealthy,
@@ -217,7 +219,7 @@ export async function startPrimary(deps: PrimaryAgentDeps): Promise<RunningPrima
         break;
       } catch (err) {
         if (attempt === 0) logger.warn(`${(err as Error).message}; pushes wait in the spool; retrying`);
-        await sleep(Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)), stopping.signal);
+        await sleep(backoffMs(attempt + 1), stopping.signal);
       }
     }
     while (!stopping.signal.aborted && options.primary.scanIntervalMs > 0) {

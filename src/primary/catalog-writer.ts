@@ -1,6 +1,7 @@
 import type { BoundedProducer } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
 import type { CatalogOutput } from './catalog-keeper.js';
+import { backoffMs } from './backoff.js';
 
 export interface CatalogWriterDeps {
   topic: string;
@@ -91,7 +92,7 @@ export class CatalogWriter implements CatalogOutput {
       this.failures += 1;
       if (this.failures === 1) this.deps.logger.warn({ topic: this.deps.topic, err: (err as Error).message, waiting: this.pending.size }, 'catalog records not acknowledged; retrying');
       this.deps.onHealth?.(false, err as Error);
-      const delay = Math.min(30_000, 250 * 2 ** Math.min(this.failures, 7));
+      const delay = backoffMs(this.failures);
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
         this.kick();

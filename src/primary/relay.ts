@@ -5,6 +5,7 @@ import { drainSpool } from '../publish/drain.js';
 import type { Spool, SpoolFile } from '../publish/spool.js';
 import type { SpoolLock } from '../publish/spool-lock.js';
 import { SpoolError } from '../publish/errors.js';
+import { backoffMs } from './backoff.js';
 
 /** The relay was stopped before it held the spool. */
 export class RelayStoppedError extends Error {
@@ -155,7 +156,7 @@ export class Relay {
       this.lastError = err as Error;
       // The first failure of a streak is worth a warning; the rest only repeat it.
       if (this.failures === 1) this.deps.logger.warn({ err: (err as Error).message, dir: this.deps.spool.dir }, 'spool not drained; retrying');
-      const delay = Math.min(30_000, 250 * 2 ** Math.min(this.failures, 7));
+      const delay = backoffMs(this.failures);
       this.retryAt = this.now() + delay;
       setTimeout(() => this.kick(), delay).unref();
     }

@@ -3,7 +3,7 @@ import type { Logger } from '../log/index.js';
 import { join } from 'node:path';
 import { findBareRepos, isBareRepo, repoNameUnder } from '../repos/scan.js';
 import type { CatalogKeeper, Listed } from './catalog-keeper.js';
-import { refsSignature, trusted } from './signature.js';
+import { refsSignature, trusted, type Signature } from './signature.js';
 
 /** A scan cut short by shutdown: nothing to record. */
 export class ScanStoppedError extends Error {
@@ -102,12 +102,15 @@ export class Scanner {
     this.quiet.clear();
   }
 
-  /** Lists one repository in full and hands the result to the keeper. */
-  async listRepo(repo: string, gitDir: string): Promise<void> {
+  /**
+   * Lists one repository in full and hands the result to the keeper, with the refs signature
+   * taken before the listing (`before`, when the caller has just taken it).
+   */
+  async listRepo(repo: string, gitDir: string, before?: { signature: Signature | undefined; takenAt: number }): Promise<void> {
     if (this.stopped) return;
     await this.slot(async () => {
-      const takenAt = this.now();
-      const signature = await refsSignature(gitDir);
+      const takenAt = before?.takenAt ?? this.now();
+      const signature = before ? before.signature : await refsSignature(gitDir);
       const listed = await this.deps.list(gitDir);
       this.deps.keeper.applyListing(repo, listed, takenAt, this.now(), trusted(signature, takenAt) ? signature.text : undefined);
     });
@@ -140,13 +143,12 @@ export class Scanner {
       for (let item = queue.shift(); item && !this.stopped; item = queue.shift()) {
         const [repo, path] = item;
         await this.serial(repo, async () => {
-          const state = this.deps.keeper.get(repo);
-          if (state?.signature !== undefined) {
-            const signature = await refsSignature(path);
-            if (signature?.text === state.signature) return;
-          }
+          const takenAt = this.now();
+          const signature = await refsSignature(path);
+          const known = this.deps.keeper.get(repo)?.signature;
+          if (known !== undefined && signature?.text === known) return;
           try {
-            await this.listRepo(repo, path);
+            await this.listRepo(repo, path, { signature, takenAt });
             listed += 1;
           } catch (err) {
             failed += 1;

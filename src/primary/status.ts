@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runningProcess } from '../os/processes.js';
+import { age, counted } from '../text/index.js';
 import { AGENT_PID_FILE } from '../publish/hook-script.js';
 import type { Spool } from '../publish/spool.js';
 import { surveyHooks, type HookSurvey } from '../publish/hook-check.js';
@@ -66,15 +67,6 @@ export async function primaryStatus(spool: Spool, root: string, now: () => numbe
   };
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
-function age(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  if (s < 172800) return `${Math.round(s / 3600)}h`;
-  return `${Math.round(s / 86400)}d`;
-}
 
 /** The human view of a primary's status. */
 export function renderPrimaryStatus(s: PrimaryStatus): string {
@@ -88,17 +80,17 @@ export function renderPrimaryStatus(s: PrimaryStatus): string {
   if (a.spoolProblem) lines.push(`               a spool file cannot be sent now (tried again on every pass): ${a.spoolProblem}`);
   const w = s.spool;
   lines.push(
-    `spool          ${w.waiting === 0 ? 'empty' : `${plural(w.waiting, 'push', 'pushes')} waiting, oldest ${age(w.oldestAgeMs ?? 0)} (since ${w.oldestAt})`}` +
-      `${w.invalid ? `; ${plural(w.invalid, 'invalid file')} (pullrep spool list)` : ''}  ${s.spoolDir}`,
+    `spool          ${w.waiting === 0 ? 'empty' : `${counted(w.waiting, 'push', 'pushes')} waiting, oldest ${age(w.oldestAgeMs ?? 0)} (since ${w.oldestAt})`}` +
+      `${w.invalid ? `; ${counted(w.invalid, 'invalid file')} (pullrep spool list)` : ''}  ${s.spoolDir}`,
   );
   const h = s.hooks;
   const kinds = [h.spooling ? `${h.spooling} spooling` : '', h.direct ? `${h.direct} direct` : '', h.none ? `${h.none} without a pullrep hook` : ''].filter(Boolean);
-  lines.push(`hooks          ${plural(h.repositories, 'repository', 'repositories')}${kinds.length ? `: ${kinds.join(', ')}` : ''}`);
-  if (h.broken) lines.push(`               ${plural(h.broken, 'hook calls', 'hooks call')} a pullrep that is gone (${h.missing.join(', ')}): their pushes are only spooled; run 'pullrep hook install' again`);
+  lines.push(`hooks          ${counted(h.repositories, 'repository', 'repositories')}${kinds.length ? `: ${kinds.join(', ')}` : ''}`);
+  if (h.broken) lines.push(`               ${counted(h.broken, 'hook calls', 'hooks call')} a pullrep that is gone (${h.missing.join(', ')}): their pushes are only spooled; run 'pullrep hook install' again`);
   const scan = s.lastScan;
   lines.push(
     scan
-      ? `last scan      ${scan.finishedAt} in ${scan.durationMs} ms: ${plural(scan.repositories, 'repository', 'repositories')}, ${scan.listed} listed, ${scan.removed} removed${scan.failed ? `, ${scan.failed} failed` : ''}`
+      ? `last scan      ${scan.finishedAt} in ${scan.durationMs} ms: ${counted(scan.repositories, 'repository', 'repositories')}, ${scan.listed} listed, ${scan.removed} removed${scan.failed ? `, ${scan.failed} failed` : ''}`
       : 'last scan      none yet',
   );
   return lines.join('\n') + '\n';

@@ -43,8 +43,8 @@ interface Agent {
   exited: Promise<number | null>;
 }
 
-/** Starts `pullrep primary`; resolves once it holds the spool (its pid is in .agent.pid). */
-async function startAgent(primary: AgentPrimary, env: NodeJS.ProcessEnv = {}): Promise<Agent> {
+/** Runs `pullrep primary`, its log kept. */
+function spawnAgent(primary: AgentPrimary, env: NodeJS.ProcessEnv = {}): Agent {
   const child = spawn(process.execPath, [cliPath, '--config', primary.configFile, 'primary'], {
     env: { PATH: process.env.PATH, HOME: primary.base, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -53,11 +53,17 @@ async function startAgent(primary: AgentPrimary, env: NodeJS.ProcessEnv = {}): P
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  await waitFor(async () => (await readFile(join(primary.spool, '.agent.pid'), 'utf8').catch(() => '')).trim() === String(child.pid), {
-    timeoutMs: 30_000,
-    what: `the agent to hold the spool; its log: ${log}`,
-  });
   return { child, log: () => log, exited };
+}
+
+/** Starts `pullrep primary`; resolves once it holds the spool (its pid is in .agent.pid). */
+async function startAgent(primary: AgentPrimary, env: NodeJS.ProcessEnv = {}): Promise<Agent> {
+  const agent = spawnAgent(primary, env);
+  await waitFor(async () => (await readFile(join(primary.spool, '.agent.pid'), 'utf8').catch(() => '')).trim() === String(agent.child.pid), {
+    timeoutMs: 30_000,
+    what: `the agent to hold the spool; its log: ${agent.log()}`,
+  });
+  return agent;
 }
 
 async function push(work: WorkClone, primary: Primary, branch = 'main'): Promise<{ commit: string; stderr: string }> {
@@ -340,14 +346,10 @@ describe('pullrep primary', () => {
   it('stops at once on SIGTERM while another agent holds the spool', async () => {
     const primary = await agentPrimary();
     const first = await startAgent(primary);
-    const second = spawn(process.execPath, [cliPath, '--config', primary.configFile, 'primary'], { env: { PATH: process.env.PATH, HOME: primary.base }, stdio: ['ignore', 'ignore', 'pipe'] });
-    children.push(second);
-    let log = '';
-    second.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => second.on('close', (code) => resolve(code)));
-    await waitFor(() => log.includes('another process drains the spool'), { what: 'the second agent to wait for the lock' });
-    second.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    const second = spawnAgent(primary);
+    await waitFor(() => second.log().includes('another process drains the spool'), { what: 'the second agent to wait for the lock' });
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
     // The first one still holds the spool.
     expect((await readFile(join(primary.spool, '.agent.pid'), 'utf8')).trim()).toBe(String(first.child.pid));
     first.child.kill('SIGTERM');

@@ -1,14 +1,6 @@
 import type { Command } from 'commander';
 import { makeContext, reportCommand, type GlobalOptions, type Runtime } from '../context.js';
-import { counted, oneLine, renderTable, type Column } from '../../text/index.js';
-
-function age(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  if (s < 172800) return `${Math.round(s / 3600)}h`;
-  return `${Math.round(s / 86400)}d`;
-}
+import { age, counted, oneLine, renderTable, type Column } from '../../text/index.js';
 
 export function registerSpool(program: Command, runtime: Runtime): void {
   const spool = program.command('spool').description("the primary's spool of events Kafka has not acknowledged yet");
