@@ -79,6 +79,8 @@ export interface TopicOptions {
   partitions: number;
   replicationFactor: number;
   failedRetentionMs: number;
+  /** Retention of the retry topics: retry.maxRetryPeriodMs plus a margin, so no waiting event expires. */
+  retryRetentionMs: number;
 }
 
 /** The replica's consumer (src/consumer). */
@@ -127,6 +129,21 @@ export interface VerifyOptions {
   concurrency: number;
 }
 
+/** The replica's self-healing (src/heal). */
+export interface HealOptions {
+  /** topics.catalog */
+  catalogTopic: string;
+  /** 0 = no continuous verification. */
+  verifyIntervalMs: number;
+  verifyConcurrency: number;
+  verifyRatePerSecond: number;
+  /** Full syncs at once for bootstrap and gaps: one fewer than replica.fetchConcurrency (at least 1). */
+  resyncConcurrency: number;
+}
+
+/** How much longer than retry.maxRetryPeriodMs the retry topics keep records. */
+export const RETRY_RETENTION_MARGIN_MS = 24 * 3600 * 1000;
+
 export interface HttpOptions {
   host: string;
   /** 0 = no endpoint. */
@@ -142,6 +159,7 @@ export interface Options {
   publish: PublishOptions;
   primary: PrimaryOptions;
   verify: VerifyOptions;
+  heal: HealOptions;
   http: HttpOptions;
 }
 
@@ -182,6 +200,7 @@ export function compileOptions(config: Config): Options {
       partitions: topics.partitions,
       replicationFactor: topics.replicationFactor,
       failedRetentionMs: topics.failedRetentionMs,
+      retryRetentionMs: retry.maxRetryPeriodMs + RETRY_RETENTION_MARGIN_MS,
     },
     consumer: {
       replica: replica.name,
@@ -205,6 +224,13 @@ export function compileOptions(config: Config): Options {
       credentials,
       gitTimeoutMs: replica.fetchTimeoutMs,
       concurrency: replica.fetchConcurrency,
+    },
+    heal: {
+      catalogTopic: topics.catalog,
+      verifyIntervalMs: replica.verifyIntervalMs,
+      verifyConcurrency: replica.verifyConcurrency,
+      verifyRatePerSecond: replica.verifyRatePerSecond,
+      resyncConcurrency: Math.max(1, replica.fetchConcurrency - 1),
     },
     http: { ...config.http },
   };

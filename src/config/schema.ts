@@ -119,6 +119,9 @@ const definition = {
     },
     sessionTimeoutMs: duration('Consumer group session timeout', 30000),
     maintenanceIntervalMs: duration('Interval of scheduled housekeeping (git maintenance); 0 = off', 6 * 3600 * 1000),
+    verifyIntervalMs: duration('Every repository is verified against the catalog at least once per this interval; 0 = off', 3600 * 1000),
+    verifyConcurrency: { doc: 'Repositories verified at the same time', format: 'pos-int', default: 1 },
+    verifyRatePerSecond: { doc: 'Most repository verifications started per second', format: 'pos-int', default: 20 },
   },
   retry: {
     stages: { doc: 'Number of retry stages (retry topics)', format: 'retry-stages', default: 4 },

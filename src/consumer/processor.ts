@@ -7,6 +7,7 @@ import type { Clock } from './clock.js';
 import { coalesce, type DecodedRecord, type RepoWork } from './coalesce.js';
 import type { HandOff } from './handoff.js';
 import type { ReplicaMetrics } from './metrics.js';
+import type { SyncRecorder } from '../state/types.js';
 import { routeFailure, shrink, type Failed, type Routed } from './router.js';
 import { describeFailure, runSync, type SyncFailure } from './sync-runner.js';
 
@@ -24,6 +25,8 @@ export interface ProcessorDeps {
   heartbeatMs: number;
   /** Aborted when the shutdown grace period is over: running git processes stop. */
   abort: AbortSignal;
+  /** Where each repository's sync state is recorded (src/state); none in unit tests. */
+  state?: SyncRecorder | undefined;
 }
 
 /** What the consumer offers one batch. */
@@ -134,6 +137,7 @@ export class BatchProcessor {
     }
     if (!delivered) return moved();
     hooks.resolveOffset(String(next - 1n));
+    this.recordFailures(routed, stage);
     // Counted once the broker acknowledged them, not when they were attempted.
     for (const r of routed) {
       if (r.hop.to === 'retry') this.deps.metrics.handedToStage.inc({ stage: String(r.hop.stage) });
@@ -141,6 +145,21 @@ export class BatchProcessor {
     }
     this.deps.metrics.eventsProcessed.inc({ stage: String(stage) }, items.filter((i) => BigInt(i.record.offset) < next).length);
     logger.debug({ topic, partition, offset: String(next), stage, handedOff: out.length }, 'batch settled');
+  }
+
+  /** The state of each repository whose events were handed on: retrying (with its stage) or failed. */
+  private recordFailures(routed: Routed[], stage: number): void {
+    const state = this.deps.state;
+    if (!state) return;
+    const at = this.deps.clock.now();
+    const seen = new Set<string>();
+    for (const r of routed) {
+      const { repo, failure } = r.from.failed;
+      if (repo === undefined || seen.has(repo)) continue;
+      seen.add(repo);
+      const retrying = r.hop.to === 'retry';
+      state.syncFailed(repo, { errorClass: failure.errorClass, message: failure.message, stage, at, next: retrying ? 'retrying' : 'failed', nextStage: r.hop.to === 'retry' ? r.hop.stage : null });
+    }
   }
 
   /** Runs every repository's sync in parallel (the fetcher bounds how many run at once), heartbeating meanwhile. */
@@ -159,10 +178,18 @@ export class BatchProcessor {
     const { metrics, logger, clock } = this.deps;
     if (this.deps.abort.aborted) return { retriable: true, errorClass: 'AbortError', kind: 'aborted', message: 'shutting down' };
     const started = clock.now();
+    const state = this.deps.state;
+    if (work.action !== 'ignore') state?.syncStarted(work.repo, started);
     try {
       await runSync(this.deps.fetcher, work, this.deps.abort);
       metrics.syncs.inc({ result: 'ok' });
       const now = clock.now();
+      if (work.action === 'delete') state?.deleted(work.repo);
+      else if (work.action !== 'ignore') {
+        const lastEvent = work.records[work.records.length - 1]?.event;
+        const publishedAt = lastEvent ? Date.parse(lastEvent.publishedAt) : NaN;
+        state?.syncSucceeded(work.repo, { at: now, durationMs: now - started, eventId: lastEvent?.id, publishedAt: Number.isFinite(publishedAt) ? publishedAt : undefined });
+      }
       for (const { event } of work.records) {
         const at = Date.parse(event.publishedAt);
         if (Number.isFinite(at)) metrics.eventLatency.observe(Math.max(0, now - at) / 1000);

@@ -100,6 +100,12 @@ class Engine implements ReplicaFetcher {
   async syncRepository(repo: string, options: SyncOptions = {}): Promise<SyncResult> {
     return this.locked(repo, options, async (ctx) => {
       if (!existsSync(ctx.path)) return this.create(ctx, undefined);
+      if (options.reclone) {
+        ctx.log.warn('the replica repository is damaged; cloning it afresh');
+        const result = await recloneReplica(ctx, this.root, undefined);
+        this.failures.succeeded(repo);
+        return result;
+      }
       const before = await listRefs(ctx.git, ctx.path);
       try {
         await fetchEverything(ctx.git, ctx.path, ctx.url);

@@ -19,6 +19,11 @@ export interface SyncOptions {
    * already missing locally is skipped too. Without a hint the primary is always asked.
    */
   hints?: Record<string, string>;
+  /**
+   * syncRepository only: clone the repository afresh and swap the clone in, as after
+   * replica.recloneAfterFailures failed syncs (the replica's copy is known to be damaged).
+   */
+  reclone?: boolean;
 }
 
 export interface SyncResult {

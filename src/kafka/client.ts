@@ -7,7 +7,8 @@ import { readToEnd } from './read-to-end.js';
 import { checkReachable } from './reachable.js';
 import { recordSink, transactionalSink } from './sinks.js';
 import { batchSource } from './source.js';
-import type { BatchSource, BatchSourceOptions, ConsumedMessage, KafkaAdmin, ReadToEndOptions, RecordSink, TransactionalSink } from './types.js';
+import { followTopic } from './follow.js';
+import type { BatchSource, BatchSourceOptions, ConsumedMessage, KafkaAdmin, OffsetReset, ReadToEndOptions, RecordSink, TopicFollower, TransactionalSink } from './types.js';
 
 // kafkajs is CommonJS; its named exports are reached through the default export.
 const { Kafka: KafkaClass, logLevel } = kafkajs;
@@ -39,6 +40,13 @@ export interface KafkaClient {
   boundedProducer(options: BoundedProducerOptions): BoundedProducer;
   /** Reads a topic from its beginning to the end offsets found at the start. */
   readToEnd(topic: string, onRecord: (partition: number, message: ConsumedMessage) => void, options?: ReadToEndOptions): Promise<void>;
+  /** Reads a topic from its beginning and keeps following it until stopped. */
+  follow(topic: string, onRecord: (partition: number, message: ConsumedMessage) => void): TopicFollower;
+  /**
+   * Called whenever a group consumer of this client finds its position out of range and resets
+   * it to the log start: the events between were never read and are gone.
+   */
+  onOffsetReset(listener: (reset: OffsetReset) => void): void;
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -67,18 +75,34 @@ const RETRIED = [
   /^Topic creation errors/,
 ];
 
-function logCreator(logger: Logger) {
+/**
+ * kafkajs tells of a position reset only in its log (consumerGroup.js, recoverFromOffsetOutOfRange):
+ * that entry, with its topic, partition and group, is turned into an OffsetReset for listeners.
+ */
+const OFFSET_RESET = /^Offset out of range, resetting/;
+
+function offsetResetOf(rest: Record<string, unknown>): OffsetReset | undefined {
+  const { groupId, topic, partition } = rest;
+  if (typeof groupId !== 'string' || typeof topic !== 'string' || typeof partition !== 'number') return undefined;
+  return { groupId, topic, partition };
+}
+
+function logCreator(logger: Logger, resets: Set<(reset: OffsetReset) => void>) {
   const child = logger.child({ component: 'kafka' });
   return () =>
     ({ level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _name, ...rest } = log;
+      if (OFFSET_RESET.test(message)) {
+        const reset = offsetResetOf(rest);
+        if (reset) for (const listener of resets) listener(reset);
+      }
       const name = LEVELS[level] ?? 'info';
       const retried = RETRIED.some((pattern) => pattern.test(message));
       child[retried ? 'debug' : name](rest, message);
     };
 }
 
-function rawClient(settings: KafkaSettings): Kafka {
+function rawClient(settings: KafkaSettings, resets: Set<(reset: OffsetReset) => void>): Kafka {
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,
@@ -86,7 +110,7 @@ function rawClient(settings: KafkaSettings): Kafka {
     requestTimeout: settings.requestTimeoutMs,
     ssl: settings.ssl,
     logLevel: logLevel.WARN,
-    logCreator: logCreator(settings.logger),
+    logCreator: logCreator(settings.logger, resets),
     retry: settings.retries === undefined ? undefined : { retries: settings.retries, initialRetryTime: 100 },
   };
   if (settings.sasl.mechanism) {
@@ -100,7 +124,8 @@ function rawClient(settings: KafkaSettings): Kafka {
 }
 
 export function createKafka(settings: KafkaSettings): KafkaClient {
-  const kafka = rawClient(settings);
+  const resets = new Set<(reset: OffsetReset) => void>();
+  const kafka = rawClient(settings, resets);
   let checked: Promise<void> | undefined;
   const reachable = () => (settings.checkReachable ? (checked ??= checkReachable(settings.brokers, settings.connectionTimeoutMs)) : Promise.resolve());
   return {
@@ -115,6 +140,8 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
     batchSource: (options) => batchSource(kafka, options),
     boundedProducer: (options) => new BoundedProducer(kafka, options),
     readToEnd: async (topic, onRecord, options) => (await reachable(), readToEnd(kafka, topic, onRecord, options)),
+    follow: (topic, onRecord) => followTopic(kafka, topic, onRecord),
+    onOffsetReset: (listener) => void resets.add(listener),
   };
 }
 

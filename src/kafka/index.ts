@@ -10,4 +10,5 @@ export { BoundedProducer, ProduceTimeoutError, beforeDeadline } from './producer
 export type { BoundedProducerOptions, OutgoingRecord } from './producer.js';
 export { recordBytes, requestChunks, MAX_REQUEST_BYTES } from './sinks.js';
 export { RecordTooLargeError } from './types.js';
+export { partitionOf } from './partition-of.js';
 export type * from './types.js';

@@ -151,3 +151,17 @@ export interface ReadToEndOptions {
   /** Gives up after this long (ms). */
   timeoutMs?: number;
 }
+
+/** A topic read from its beginning and followed (see follow.ts). */
+export interface TopicFollower {
+  /** Resolves once the topic was read up to the end it had when following began; rejects when it could not be read. */
+  caughtUp: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The client moved a group's position because it was out of range (events it had not read are gone). */
+export interface OffsetReset {
+  groupId: string;
+  topic: string;
+  partition: number;
+}

@@ -17,6 +17,12 @@ import type { Logger } from '../log/index.js';
 import { consumedTopics, ladderDelays } from '../retry/index.js';
 import { claimMemberSlot, runningProcess, type MemberSlot } from './member-slot.js';
 import { ReplicaService } from './service.js';
+import { CatalogView } from '../catalog/view.js';
+import { createHealMetrics } from '../heal/metrics.js';
+import { SelfHealing } from '../heal/self-healing.js';
+import { createSides } from '../heal/sides.js';
+import { safeRecorder } from '../state/recorder.js';
+import { SyncStateStore } from '../state/store.js';
 import { ensureTopics } from './topics.js';
 
 /**
@@ -81,6 +87,11 @@ export interface RunningReplica {
   /** What /metrics serves: the replica's metrics and the process's. */
   scrape(): Promise<string>;
   http: HttpEndpoint | undefined;
+  /** Bootstrap, gap repair and continuous verification. */
+  healing: SelfHealing;
+  /** The replica's per-repository state. */
+  store: SyncStateStore;
+  catalog: CatalogView;
 }
 
 /** Ensures the topics, builds every part, starts consuming. On failure, whatever was started is closed. */
@@ -115,6 +126,9 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
   let slot: MemberSlot | undefined;
   let handOff: HandOff | undefined;
   let http: HttpEndpoint | undefined;
+  const store = SyncStateStore.open(options.fetch.root);
+  const catalog = new CatalogView(logger.child({ component: 'catalog' }));
+  let healing: SelfHealing | undefined;
   try {
     if (consumerOptions.transactions) {
       const host = setup.host ?? hostname();
@@ -139,6 +153,7 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
       metrics,
       heartbeatMs: Math.max(100, Math.floor(consumerOptions.sessionTimeoutMs / 3)),
       abort: stopSyncs.signal,
+      state: safeRecorder(store, logger),
     });
     const work = new PartitionWork({ consumer: source, processor, pauser, clock, logger, limit: consumerOptions.partitionsConsumedConcurrently, inlineMs: INLINE_BATCH_MS });
     const consumer = new ReplicaConsumer({
@@ -164,17 +179,56 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
             maintain: (repo, o) => engine.maintain(repo, o),
           })
         : undefined;
+    const healMetrics = createHealMetrics(registry, {
+      bootstrapPending: () => store.bootstrapProgress().total - store.bootstrapProgress().done,
+      catalog: () => catalog.size,
+      skipped: () => catalog.skipped,
+    });
+    const selfHealing = new SelfHealing({
+      kafka,
+      catalogTopic: options.heal.catalogTopic,
+      group: consumerOptions.replica,
+      eventsTopic: topics.events,
+      consumed: consumedTopics(topics),
+      partitions: ensured.partitions,
+      catalog,
+      store,
+      repair: { fetcher, sides: createSides(options.fetch, setup.env), applyDeletes: consumerOptions.applyDeletes },
+      listLocal: () => engine.listRepositories(),
+      options: options.heal,
+      clock,
+      logger: logger.child({ component: 'heal' }),
+      metrics: healMetrics,
+    });
+    healing = selfHealing;
+    source.onJoin((assignment) => selfHealing.assign(assignment));
     const heldSlot = slot;
     const lag = pollLag({ kafka, group: consumerOptions.replica, topics: consumedTopics(topics), gauge: metrics.lag, logger });
-    service = new ReplicaService({ consumer, fetcher, logger, shutdownGraceMs: consumerOptions.shutdownGraceMs, http, maintenance, lag, release: heldSlot ? () => heldSlot.release() : undefined });
+    service = new ReplicaService({
+      consumer,
+      fetcher,
+      logger,
+      shutdownGraceMs: consumerOptions.shutdownGraceMs,
+      http,
+      maintenance,
+      lag,
+      healing: selfHealing,
+      release: async () => {
+        store.close();
+        await heldSlot?.release();
+      },
+    });
   } catch (err) {
+    store.close();
     await handOff?.close().catch(() => undefined);
     await http?.close().catch(() => undefined);
     await slot?.release().catch(() => undefined);
     await fetcher.close().catch(() => undefined);
     throw err;
   }
+  await healing.prime().catch((err: unknown) => logger.warn({ err }, 'could not read the committed positions before starting; a retention gap will be found without its size'));
+  healing.start();
   await service.start();
   logger.info({ replica: consumerOptions.replica, topics, delaysMs: ladderDelays(options.ladder) }, 'replica running');
-  return { service, metrics, registry, scrape: () => scrape(registry), http };
+  return { service, metrics, registry, scrape: () => scrape(registry), http, healing, store, catalog };
 }

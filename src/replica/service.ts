@@ -15,6 +15,8 @@ export interface ReplicaServiceParts {
   maintenance?: MaintenanceSchedule | undefined;
   /** Stopped with housekeeping: the consumer-lag poller. */
   lag?: { stop(): Promise<void> } | undefined;
+  /** Stopped with housekeeping: bootstrap, gap repair, verification (running repairs finish). */
+  healing?: { stop(): Promise<void> } | undefined;
   /** Released last on shutdown (the member slot). */
   release?: (() => Promise<void>) | undefined;
 }
@@ -69,10 +71,11 @@ export class ReplicaService {
     const steps: Array<[string, () => Promise<void> | void]> = [
       ['stopping housekeeping', () => this.parts.maintenance?.stop()],
       ['stopping the lag poller', () => this.parts.lag?.stop()],
+      ['stopping self-healing', () => this.parts.healing?.stop()],
       ['closing the consumer', () => this.parts.consumer.close(this.parts.shutdownGraceMs)],
       ['closing the fetcher', () => this.parts.fetcher.close()],
       ['closing the HTTP endpoint', () => this.parts.http?.close()],
-      ['releasing the member slot', () => this.parts.release?.()],
+      ['closing the state and releasing the member slot', () => this.parts.release?.()],
     ];
     for (const [what, step] of steps) {
       try {

@@ -39,7 +39,7 @@ export async function ensureTopics(admin: KafkaAdmin, options: TopicOptions): Pr
       topic,
       numPartitions: partitions,
       replicationFactor,
-      config: { 'message.timestamp.type': 'LogAppendTime' },
+      config: { 'message.timestamp.type': 'LogAppendTime', 'retention.ms': String(options.retryRetentionMs) },
     })),
     {
       topic: topics.failed,
@@ -64,13 +64,24 @@ export async function ensureTopics(admin: KafkaAdmin, options: TopicOptions): Pr
         'an event keeps its partition number down the ladder. Recreate or repartition them.',
     );
   }
-  return { topics, created, partitions, warnings: await timestampWarnings(admin, topics.retry) };
+  return { topics, created, partitions, warnings: await retryTopicWarnings(admin, topics.retry, options.retryRetentionMs) };
 }
 
-/** Retry topics created elsewhere may use producer time; delays then follow the producer's clock. */
-async function timestampWarnings(admin: KafkaAdmin, retryTopics: string[]): Promise<string[]> {
-  const configs = await admin.topicConfigs(retryTopics, ['message.timestamp.type']);
-  return retryTopics
-    .filter((topic) => configs.get(topic)?.get('message.timestamp.type') !== 'LogAppendTime')
-    .map((topic) => `${topic} does not use message.timestamp.type=LogAppendTime; its delays follow the producer's clock`);
+/**
+ * Retry topics created elsewhere (or before pullrep set their retention) may use producer time,
+ * so delays follow the producer's clock, or keep records for less than an event may wait in the
+ * ladder, so a waiting event could expire unread (a retention gap).
+ */
+async function retryTopicWarnings(admin: KafkaAdmin, retryTopics: string[], retentionMs: number): Promise<string[]> {
+  const configs = await admin.topicConfigs(retryTopics, ['message.timestamp.type', 'retention.ms']);
+  const warnings: string[] = [];
+  for (const topic of retryTopics) {
+    const config = configs.get(topic);
+    if (config?.get('message.timestamp.type') !== 'LogAppendTime') warnings.push(`${topic} does not use message.timestamp.type=LogAppendTime; its delays follow the producer's clock`);
+    const retention = Number(config?.get('retention.ms'));
+    if (Number.isFinite(retention) && retention >= 0 && retention < retentionMs) {
+      warnings.push(`${topic} keeps records for retention.ms=${retention}, less than retry.maxRetryPeriodMs plus a day (${retentionMs}); raise it (kafka-configs --alter --add-config retention.ms=${retentionMs}) or events waiting in it may expire unread`);
+    }
+  }
+  return warnings;
 }

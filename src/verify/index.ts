@@ -1,3 +1,4 @@
 export { RefChecksum, checksumOfLines, EMPTY_CHECKSUM } from './checksum.js';
 export { createVerifier, type Verifier, type VerifierDeps, type VerifyResult } from './verify.js';
 export { verifyMany, repairDiffering, isEqual, type VerifyEntry, type BatchDeps } from './batch.js';
+export { localListing, remoteListing, unreadableObjects, type Listing, type ListingDeps } from './ref-listing.js';

@@ -6,6 +6,8 @@ export interface ListingDeps {
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /** Collect the distinct objects the refs point at, up to this many (see Listing.tips). */
+  collectTips?: number;
 }
 
 /** A finished listing: the checksum, the number of refs, and the git process's outcome. */
@@ -15,6 +17,8 @@ export interface Listing {
   outcome: GitOutcome;
   /** A line git printed that is not `<oid> refs/…` (the checksum is then not trusted). */
   badLine?: string;
+  /** The distinct objects the refs point at, when asked for and not more than collectTips. */
+  tips?: string[];
 }
 
 /**
@@ -57,15 +61,42 @@ export function checksumLine(line: string, separator: ' ' | '\t'): string | unde
 async function listing(args: string[], separator: ' ' | '\t', deps: ListingDeps): Promise<Listing> {
   const sum = new RefChecksum();
   let badLine: string | undefined;
+  const limit = deps.collectTips ?? 0;
+  let tips: Set<string> | undefined = limit > 0 ? new Set() : undefined;
   const outcome = await runGit([...baseConfigArgs(), ...args], {
     env: deps.env,
     timeoutMs: deps.timeoutMs,
     signal: deps.signal,
     onLine: (line) => {
       const refLine = checksumLine(line, separator);
-      if (refLine !== undefined) sum.addLine(refLine);
-      else badLine ??= line.slice(0, 200);
+      if (refLine !== undefined) {
+        sum.addLine(refLine);
+        if (tips) {
+          tips.add(refLine.slice(0, refLine.indexOf(' ')));
+          if (tips.size > limit) tips = undefined;
+        }
+      } else badLine ??= line.slice(0, 200);
     },
   });
-  return { checksum: sum.hex(), refs: sum.count, outcome, ...(badLine !== undefined ? { badLine } : {}) };
+  return { checksum: sum.hex(), refs: sum.count, outcome, ...(badLine !== undefined ? { badLine } : {}), ...(tips ? { tips: [...tips] } : {}) };
+}
+
+/**
+ * The objects of `oids` that a repository cannot read: `git cat-file --batch-check` opens each
+ * one's header, so a file that is missing, empty or not an object shows (show-ref only sees that
+ * a file exists). Resolves to the unreadable ones, or rejects with the git process's outcome.
+ */
+export async function unreadableObjects(gitDir: string, oids: readonly string[], deps: ListingDeps): Promise<{ unreadable: string[]; outcome: GitOutcome }> {
+  const unreadable: string[] = [];
+  if (oids.length === 0) return { unreadable, outcome: { code: 0, signal: null, stdout: '', stderr: '', timedOut: false, aborted: false } };
+  const outcome = await runGit([...baseConfigArgs(), `--git-dir=${gitDir}`, 'cat-file', '--batch-check'], {
+    env: deps.env,
+    timeoutMs: deps.timeoutMs,
+    signal: deps.signal,
+    input: oids.join('\n') + '\n',
+    onLine: (line) => {
+      if (line.endsWith(' missing')) unreadable.push(line.slice(0, line.indexOf(' ')));
+    },
+  });
+  return { unreadable, outcome };
 }

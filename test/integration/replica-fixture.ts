@@ -8,7 +8,7 @@ import { compileOptions, loadConfig, type Config } from '../../src/config/index.
 import { encodeEvent, makeEvent, type RefEvent } from '../../src/events/index.js';
 import { TransientFetchError, type Fetcher } from '../../src/fetch/index.js';
 import type { KafkaClient } from '../../src/kafka/index.js';
-import { silentLogger } from '../../src/log/index.js';
+import { createLogger, silentLogger } from '../../src/log/index.js';
 import { startReplica, type RunningReplica } from '../../src/replica/compose.js';
 import type { ReplicaService } from '../../src/replica/service.js';
 import { replicaTopics } from '../../src/replica/topics.js';
@@ -164,7 +164,7 @@ export async function replicaFixture(options: { partitions?: number; overrides?:
       const running = await startReplica({
         options: compileOptions(c),
         kafka,
-        logger: silentLogger(),
+        logger: process.env.PULLREP_TEST_LOG ? createLogger({ level: 'debug', pretty: false } as never) : silentLogger(),
         env: process.env,
         wrapFetcher: (engine) => (fetcher = new RecordingFetcher(engine, syncDelayMs)),
       });

@@ -20,9 +20,11 @@ export function registerStatus(program: Command, runtime: Runtime): void {
       const { replicaStatus } = await import('../../replica/status.js');
       const { replicaTopics } = await import('../../replica/topics.js');
       const { topics } = ctx.options;
+      const { healingStatus, renderHealingStatus } = await import('../../replica/healing-status.js');
       const status = await replicaStatus(ctx.kafka(), { replica: topics.replica, topics: replicaTopics(topics), stages: topics.stages });
+      const healing = ctx.options.fetch.root ? healingStatus(ctx.options.fetch.root) : undefined;
       if (opts.json) {
-        runtime.stdout.write(JSON.stringify(status, null, 2) + '\n');
+        runtime.stdout.write(JSON.stringify({ ...status, healing: healing ?? null }, null, 2) + '\n');
         return;
       }
       runtime.stdout.write(`replica ${status.replica}\n`);
@@ -35,5 +37,6 @@ export function registerStatus(program: Command, runtime: Runtime): void {
         runtime.stdout.write(renderTable(columns, status.topics.map((t) => [t.topic, String(t.partitions), String(t.end), String(t.lag)])));
       }
       runtime.stdout.write(`total lag ${status.totalLag}\noutstanding failures ${status.outstandingFailures}${status.outstandingFailures ? ' (pullrep failed list)' : ''}\n`);
+      if (ctx.options.fetch.root) runtime.stdout.write(renderHealingStatus(healing));
     });
 }

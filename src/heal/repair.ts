@@ -1,0 +1,121 @@
+import type { CatalogView } from '../catalog/view.js';
+import { FetchError, type Fetcher } from '../fetch/index.js';
+import type { Logger } from '../log/index.js';
+import type { RepoStateName, VerifyOutcome } from '../state/types.js';
+import type { Sides } from './sides.js';
+
+/** What verification and resyncs write into the replica's state. */
+export interface HealRecorder {
+  verified(repo: string, v: { at: number; result: VerifyOutcome; checksum: string | null; state: RepoStateName }): void;
+  setState(repo: string, state: RepoStateName, at: number): void;
+  syncSucceeded(repo: string, done: { at: number; durationMs: number }): void;
+  syncFailed(repo: string, failure: { errorClass: string; message: string; stage: number | null; at: number; next: 'retrying' | 'failed'; nextStage: number | null }): void;
+  deleted(repo: string): void;
+}
+
+export interface RepairDeps {
+  fetcher: Fetcher;
+  catalog: CatalogView;
+  sides: Sides;
+  state: HealRecorder;
+  applyDeletes: boolean;
+  now(): number;
+  logger: Logger;
+  signal?: AbortSignal | undefined;
+}
+
+/** What a verification of one repository did. */
+export interface Verified {
+  result: VerifyOutcome;
+  /** The primary was asked (the catalog did not settle it). */
+  askedPrimary: boolean;
+}
+
+/**
+ * Anti-entropy for one repository. The cheap path compares the replica's checksum with the
+ * catalog's and asks nothing of the primary. When they differ (or the catalog does not know the
+ * repository) the primary itself is asked (`ls-remote`), because catalog and replica may each be
+ * mid-update; only a difference it confirms is repaired, by a full sync with pruning in the
+ * repository's turn (the fetcher's, shared with events). A damaged copy is cloned afresh.
+ * Nothing is deleted without both a tombstone in the catalog and the primary's "not found".
+ */
+export async function verifyRepository(repo: string, deps: RepairDeps): Promise<Verified> {
+  const { catalog, sides, state, logger, signal } = deps;
+  const log = logger.child({ repo });
+  const local = await sides.local(repo, signal);
+  const entry = catalog.get(repo);
+  const done = (result: VerifyOutcome, askedPrimary: boolean, checksum: string | null, s: RepoStateName): Verified => {
+    state.verified(repo, { at: deps.now(), result, checksum, state: s });
+    return { result, askedPrimary };
+  };
+  if (local.kind === 'damaged') {
+    log.warn({ why: local.why }, 'the replica repository is damaged; cloning it afresh');
+    state.setState(repo, 'mismatch', deps.now());
+    await deps.fetcher.syncRepository(repo, { signal, reclone: true });
+    const after = await sides.local(repo, signal);
+    return done('repaired', false, after.kind === 'present' ? after.checksum : null, after.kind === 'present' ? 'synced' : 'mismatch');
+  }
+  if (local.kind === 'present' && entry && local.checksum === entry.checksum) return done('equal', false, local.checksum, 'synced');
+  if (local.kind === 'absent' && !entry) {
+    // Nothing here and nothing to hold: a tombstone of a repository this replica never had.
+    state.deleted(repo);
+    return { result: 'missing-on-primary', askedPrimary: false };
+  }
+  const primary = await sides.primary(repo, signal);
+  if (primary === null) {
+    if (local.kind === 'absent') {
+      state.deleted(repo);
+      return { result: 'missing-on-primary', askedPrimary: true };
+    }
+    if (deps.applyDeletes && catalog.deleted(repo)) {
+      await deps.fetcher.deleteRepository(repo, { signal });
+      state.deleted(repo);
+      log.info('deleted: the catalog has a tombstone and the primary confirms the repository is gone');
+      return { result: 'missing-on-primary', askedPrimary: true };
+    }
+    return done('missing-on-primary', true, local.checksum, 'missing-on-primary');
+  }
+  if (local.kind === 'present' && local.checksum === primary) return done('equal', true, local.checksum, 'synced');
+  log.warn({ replica: local.kind === 'present' ? local.checksum : null, primary, catalog: entry?.checksum ?? null }, 'verification: the replica differs from the primary; repairing');
+  state.setState(repo, 'mismatch', deps.now());
+  const started = deps.now();
+  await deps.fetcher.syncRepository(repo, { signal });
+  state.syncSucceeded(repo, { at: deps.now(), durationMs: deps.now() - started });
+  const after = await sides.local(repo, signal);
+  return done('repaired', true, after.kind === 'present' ? after.checksum : null, 'synced');
+}
+
+/**
+ * A full sync of one repository that events may have missed (a retention gap, a bootstrap). A
+ * bootstrap skips a copy already equal to the catalog; a gap always syncs, since the catalog may
+ * be as old as the missed events. A repository the catalog says is deleted is only marked.
+ */
+export async function resyncRepository(repo: string, deps: RepairDeps, options: { skipWhenEqual: boolean }): Promise<'synced' | 'equal' | 'missing-on-primary'> {
+  const { catalog, sides, state, signal } = deps;
+  if (catalog.deleted(repo)) {
+    state.setState(repo, 'missing-on-primary', deps.now());
+    return 'missing-on-primary';
+  }
+  if (options.skipWhenEqual) {
+    const entry = catalog.get(repo);
+    const local = await sides.local(repo, signal);
+    if (entry && local.kind === 'present' && local.checksum === entry.checksum) {
+      state.verified(repo, { at: deps.now(), result: 'equal', checksum: local.checksum, state: 'synced' });
+      return 'equal';
+    }
+  }
+  const started = deps.now();
+  try {
+    await deps.fetcher.syncRepository(repo, { signal });
+  } catch (err) {
+    if (err instanceof FetchError && err.kind === 'not-found') {
+      state.setState(repo, 'missing-on-primary', deps.now());
+      return 'missing-on-primary';
+    }
+    const e = err as { name?: string; message?: string };
+    state.syncFailed(repo, { errorClass: e.name ?? 'Error', message: e.message ?? String(err), stage: null, at: deps.now(), next: 'failed', nextStage: null });
+    throw err;
+  }
+  state.syncSucceeded(repo, { at: deps.now(), durationMs: deps.now() - started });
+  return 'synced';
+}

@@ -1,0 +1,359 @@
+import type { CatalogView } from '../catalog/view.js';
+import type { Clock } from '../consumer/clock.js';
+import { partitionOf, type KafkaClient, type OffsetReset, type TopicFollower } from '../kafka/index.js';
+import type { Logger } from '../log/index.js';
+import { counted } from '../text/index.js';
+import type { SyncStateStore } from '../state/store.js';
+import { findGaps, type Gap } from './gaps.js';
+import type { HealMetrics } from './metrics.js';
+import { KeyedQueue } from './queue.js';
+import { resyncRepository, verifyRepository, type RepairDeps } from './repair.js';
+
+export interface HealOptions {
+  /** Every repository is verified at least once per this interval; 0 = no continuous verification. */
+  verifyIntervalMs: number;
+  verifyConcurrency: number;
+  /** Most verifications started per second. */
+  verifyRatePerSecond: number;
+  /** Full syncs (bootstrap, gaps) at once: fewer than the fetcher's slots, so events always have one. */
+  resyncConcurrency: number;
+}
+
+export interface SelfHealingDeps {
+  kafka: KafkaClient;
+  catalogTopic: string;
+  /** The replica's consumer group. */
+  group: string;
+  /** The events topic, whose partitions say which repositories this member owns. */
+  eventsTopic: string;
+  /** Topics whose positions are checked for gaps: the events topic and the retry stages. */
+  consumed: readonly string[];
+  /** Partitions of the events topic (the retry stages have as many). */
+  partitions: number;
+  catalog: CatalogView;
+  store: SyncStateStore;
+  repair: Omit<RepairDeps, 'catalog' | 'state' | 'now' | 'logger' | 'signal'>;
+  listLocal(): Promise<string[]>;
+  options: HealOptions;
+  clock: Clock;
+  logger: Logger;
+  metrics: HealMetrics;
+}
+
+type Resync = { reason: 'bootstrap' | 'gap'; gaps: number[] };
+const BOOTSTRAPPED = 'bootstrapped';
+/** How often a catalog that could not be read is tried again. */
+const CATALOG_RETRY_MS = 10_000;
+
+/**
+ * The replica heals itself (docs/self-healing.md): it follows the catalog; bootstraps every
+ * repository the catalog lists when it is new; on every assignment and every offset reset
+ * compares its positions with the log start and resyncs the repositories of a partition whose
+ * unread events are gone; and verifies every repository it owns at least once per
+ * replica.verifyIntervalMs. It only works on the repositories whose events partition this
+ * member owns, so the processes of one replica never heal the same repository twice.
+ */
+export class SelfHealing {
+  private follower: TopicFollower | undefined;
+  private owned = new Set<number>();
+  private assignment: Record<string, number[]> = {};
+  private readonly resyncs: KeyedQueue<Resync>;
+  private readonly verifications: KeyedQueue<'sweep' | 'priority'>;
+  private readonly pendingGaps: Gap[] = [];
+  private readonly gapRemaining = new Map<number, Set<string>>();
+  private readonly seenGaps = new Set<string>();
+  /**
+   * The group's last known position per `topic:partition`. kafkajs commits "earliest" itself when
+   * it resets a position, so a check after the reset would no longer see where the group was.
+   */
+  private readonly positions = new Map<string, bigint>();
+  private stopped = false;
+  private sweepTimer: unknown;
+  private wake: (() => void) | undefined;
+  private retryTimer: unknown;
+  private sweepRunning = false;
+  private readonly deps: RepairDeps;
+  private warnedPace = false;
+  private bootstrapping = false;
+  /** Repositories this process queued for the bootstrap (each once). */
+  private readonly bootstrapQueued = new Set<string>();
+  /** Stops running repairs' git processes on stop(). */
+  private readonly abort = new AbortController();
+
+  constructor(private readonly d: SelfHealingDeps) {
+    this.deps = { ...d.repair, catalog: d.catalog, state: d.store, now: () => d.clock.now(), logger: d.logger, signal: this.abort.signal };
+    this.resyncs = new KeyedQueue<Resync>({
+      concurrency: d.options.resyncConcurrency,
+      minGapMs: 0,
+      clock: d.clock,
+      run: (repo, job) => this.resync(repo, job),
+      merge: (a, b) => ({ reason: a.reason === 'gap' || b.reason === 'gap' ? 'gap' : 'bootstrap', gaps: [...a.gaps, ...b.gaps] }),
+    });
+    this.verifications = new KeyedQueue<'sweep' | 'priority'>({
+      concurrency: d.options.verifyConcurrency,
+      minGapMs: 1000 / d.options.verifyRatePerSecond,
+      clock: d.clock,
+      run: (repo) => this.verify(repo),
+      dropWhileRunning: true,
+    });
+  }
+
+  /** Starts following the catalog; healing begins once it is read to its end. */
+  start(): void {
+    const { kafka, catalog } = this.d;
+    kafka.onOffsetReset((reset) => this.onReset(reset));
+    catalog.onChange((change) => {
+      if (change.record === null && this.owns(change.repo)) this.verifications.add(change.repo, 'priority');
+    });
+    this.follow(false);
+  }
+
+  /** Follows the catalog; while it cannot be read (no primary agent yet), tries again every CATALOG_RETRY_MS. */
+  private follow(again: boolean): void {
+    const { kafka, catalog, logger } = this.d;
+    const follower = kafka.follow(this.d.catalogTopic, (_partition, message) => catalog.apply(message));
+    this.follower = follower;
+    follower.caughtUp.then(
+      () => {
+        if (this.stopped) return;
+        catalog.markLoaded();
+        logger.info({ repositories: catalog.size, topic: this.d.catalogTopic }, 'catalog read');
+        this.plan();
+      },
+      (err: unknown) => {
+        if (this.stopped) return;
+        if (!again) logger.warn({ err, topic: this.d.catalogTopic }, 'the catalog cannot be read (is `pullrep primary` running?); bootstrap, gap repair and verification wait for it');
+        void follower.stop().finally(() => {
+          if (!this.stopped) this.retryTimer = this.d.clock.setTimer(() => this.follow(true), CATALOG_RETRY_MS);
+        });
+      },
+    );
+  }
+
+  /**
+   * Reads the group's committed positions before the consumer starts, so a gap found later (at the
+   * first assignment, at a reset) knows how many offsets were lost.
+   */
+  async prime(): Promise<void> {
+    const admin = await this.d.kafka.admin();
+    try {
+      this.remember(await admin.committedOffsets(this.d.group, this.d.consumed));
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** Keeps the furthest position seen per partition; returns the committed map with them filled in. */
+  private remember(committed: Map<string, Map<number, string>>): Map<string, Map<number, string>> {
+    const merged = new Map<string, Map<number, string>>();
+    for (const [topic, partitions] of committed) {
+      const out = new Map<number, string>();
+      for (const [partition, raw] of partitions) {
+        const key = `${topic}:${partition}`;
+        const fresh = raw === '' ? -1n : BigInt(raw);
+        const known = this.positions.get(key);
+        if (fresh >= 0n && (known === undefined || fresh > known)) this.positions.set(key, fresh);
+        out.set(partition, String(fresh >= 0n ? fresh : (known ?? fresh)));
+      }
+      merged.set(topic, out);
+    }
+    return merged;
+  }
+
+  /** A group join: what this member owns now. Positions are checked for gaps at once. */
+  assign(assignment: Record<string, number[]>): void {
+    this.assignment = assignment;
+    this.owned = new Set(assignment[this.d.eventsTopic] ?? []);
+    this.resyncs.retain((repo) => this.owns(repo));
+    this.verifications.retain((repo) => this.owns(repo));
+    void this.checkGaps(assignment).catch((err: unknown) => this.d.logger.warn({ err }, 'could not compare positions with the log start; checking again at the next assignment'));
+    if (this.d.catalog.ready) this.plan();
+  }
+
+  /** Asks for a verification of a repository now (ahead of the sweep). */
+  verifySoon(repo: string): void {
+    if (this.owns(repo)) this.verifications.add(repo, 'priority');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.sweepTimer !== undefined) this.d.clock.clearTimer(this.sweepTimer);
+    this.wake?.();
+    if (this.retryTimer !== undefined) this.d.clock.clearTimer(this.retryTimer);
+    this.abort.abort();
+    this.resyncs.stop();
+    this.verifications.stop();
+    await Promise.allSettled([this.follower?.stop(), this.resyncs.idle(), this.verifications.idle()]);
+  }
+
+  private owns(repo: string): boolean {
+    return this.owned.has(partitionOf(repo, this.d.partitions));
+  }
+
+  private onReset(reset: OffsetReset): void {
+    if (reset.groupId !== this.d.group || !this.d.consumed.includes(reset.topic)) return;
+    this.d.logger.warn({ topic: reset.topic, partition: reset.partition }, 'the consumer reset a position to the log start; checking for a retention gap');
+    void this.checkGaps({ [reset.topic]: [reset.partition] }, true).catch((err: unknown) => this.d.logger.warn({ err }, 'could not check the reset partition for a gap'));
+  }
+
+  /** Finds gaps of the given partitions; a reset is a gap even when the position has moved on meanwhile. */
+  private async checkGaps(assignment: Record<string, number[]>, reset = false): Promise<void> {
+    const topics = Object.keys(assignment).filter((t) => this.d.consumed.includes(t));
+    if (topics.length === 0) return;
+    const admin = await this.d.kafka.admin();
+    let gaps: Gap[];
+    try {
+      const committed = this.remember(await admin.committedOffsets(this.d.group, topics));
+      const offsets = new Map(await Promise.all(topics.map(async (t) => [t, await admin.topicOffsets(t)] as const)));
+      gaps = findGaps(assignment, committed, offsets, this.d.store.meta(BOOTSTRAPPED) !== undefined);
+      if (reset && gaps.length === 0) {
+        for (const [topic, partitions] of Object.entries(assignment)) {
+          for (const partition of partitions) {
+            const low = offsets.get(topic)?.find((o) => o.partition === partition)?.low ?? '0';
+            gaps.push({ topic, partition, committed: null, logStart: BigInt(low), lost: null });
+          }
+        }
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    for (const gap of gaps) {
+      const key = `${gap.topic}:${gap.partition}:${gap.logStart}`;
+      if (this.seenGaps.has(key)) continue;
+      this.seenGaps.add(key);
+      this.d.logger.error(
+        { topic: gap.topic, partition: gap.partition, committed: gap.committed?.toString() ?? null, logStart: gap.logStart.toString(), lost: gap.lost?.toString() ?? 'unknown' },
+        'retention gap: events this replica never read are gone from the topic; resyncing the repositories of that partition',
+      );
+      this.d.metrics.gaps.inc({ topic: gap.topic });
+      if (gap.lost !== null) this.d.metrics.gapOffsets.inc({ topic: gap.topic }, Number(gap.lost));
+      this.pendingGaps.push(gap);
+    }
+    if (this.d.catalog.ready) this.plan();
+  }
+
+  /** With the catalog read: queues the bootstrap and the gaps' resyncs, starts the sweep. */
+  private plan(): void {
+    if (this.stopped) return;
+    const { store, catalog, clock } = this.d;
+    const now = clock.now();
+    for (const gap of this.pendingGaps.splice(0)) {
+      const repos = catalog.repositories().filter((repo) => partitionOf(repo, this.d.partitions) === gap.partition && this.owns(repo));
+      const id = store.recordGap({ at: now, topic: gap.topic, partition: gap.partition, offsets: gap.lost === null ? null : Number(gap.lost), repos: repos.length });
+      this.gapRemaining.set(id, new Set(repos));
+      if (repos.length === 0) this.gapDone(id);
+      for (const repo of repos) this.resyncs.add(repo, { reason: 'gap', gaps: [id] });
+    }
+    // A tombstone read with the catalog: the replica's copy is marked (or deleted) at once.
+    for (const repo of catalog.deletedRepositories()) if (this.owns(repo)) this.verifications.add(repo, 'priority');
+    if (store.meta(BOOTSTRAPPED) === undefined) {
+      store.planBootstrap(catalog.repositories().filter((repo) => this.owns(repo)));
+      const pending = store.bootstrapPending().filter((repo) => this.owns(repo));
+      if (pending.length && !this.bootstrapping) this.d.logger.info({ repositories: pending.length }, 'bootstrapping from the catalog');
+      this.bootstrapping = true;
+      for (const repo of pending) {
+        if (this.bootstrapQueued.has(repo)) continue;
+        this.bootstrapQueued.add(repo);
+        this.resyncs.add(repo, { reason: 'bootstrap', gaps: [] });
+      }
+      void this.resyncs.idle().then(() => this.finishBootstrap());
+    } else {
+      this.startSweep();
+    }
+  }
+
+  private finishBootstrap(): void {
+    const { store, logger } = this.d;
+    if (this.stopped || store.meta(BOOTSTRAPPED) !== undefined) return;
+    if (store.bootstrapPending().some((repo) => this.owns(repo))) return;
+    const { total } = store.bootstrapProgress();
+    store.setMeta(BOOTSTRAPPED, new Date(this.d.clock.now()).toISOString());
+    logger.info({ repositories: total }, `bootstrap done: ${counted(total, 'repository', 'repositories')}`);
+    this.bootstrapping = false;
+    this.startSweep(true);
+  }
+
+  private async resync(repo: string, job: Resync): Promise<void> {
+    if (this.stopped || !this.owns(repo)) return;
+    const { metrics, logger, store } = this.d;
+    let result: string;
+    try {
+      result = await resyncRepository(repo, this.deps, { skipWhenEqual: job.reason === 'bootstrap' });
+    } catch (err) {
+      result = 'failed';
+      logger.warn({ repo, reason: job.reason, err: (err as Error).message }, 'resync failed; verification tries again');
+    }
+    metrics.resyncs.inc({ reason: job.reason, result });
+    if (job.reason === 'bootstrap' || store.meta(BOOTSTRAPPED) === undefined) store.bootstrapDone(repo, this.d.clock.now());
+    for (const id of job.gaps) {
+      const remaining = this.gapRemaining.get(id);
+      remaining?.delete(repo);
+      if (remaining?.size === 0) this.gapDone(id);
+    }
+    // Right after a gap's resync, verified like every repository (cheap when it now agrees).
+    if (job.reason === 'gap') this.verifications.add(repo, 'priority');
+  }
+
+  private gapDone(id: number): void {
+    this.gapRemaining.delete(id);
+    this.d.store.gapHealed(id, this.d.clock.now());
+    this.d.logger.info({ gap: id }, 'retention gap healed');
+  }
+
+  private async verify(repo: string): Promise<void> {
+    if (this.stopped || !this.owns(repo)) return;
+    const { metrics, logger } = this.d;
+    try {
+      const outcome = await verifyRepository(repo, this.deps);
+      metrics.verifications.inc({ result: outcome.result });
+      if (outcome.askedPrimary) metrics.primaryChecks.inc();
+    } catch (err) {
+      metrics.verifications.inc({ result: 'error' });
+      logger.warn({ repo, err: (err as Error).message }, 'verification failed; the next sweep tries again');
+      try {
+        this.d.store.verified(repo, { at: this.d.clock.now(), result: 'error', checksum: null, state: this.d.store.get(repo)?.state ?? 'unverified' });
+      } catch {
+        // The state is for the views only.
+      }
+    }
+  }
+
+  /** The continuous sweep: each owned repository once per interval, least recently verified first, spread over it. */
+  private startSweep(now = false): void {
+    if (this.sweepRunning || this.stopped || this.d.options.verifyIntervalMs <= 0) return;
+    this.sweepRunning = true;
+    void this.sweep(now).finally(() => (this.sweepRunning = false));
+  }
+
+  private async sweep(immediately: boolean): Promise<void> {
+    const { options, store, catalog, logger } = this.d;
+    while (!this.stopped) {
+      const names = new Set([...catalog.repositories(), ...catalog.deletedRepositories(), ...(await this.d.listLocal().catch(() => []))]);
+      const last = store.lastVerified();
+      const mine = [...names].filter((repo) => this.owns(repo));
+      mine.sort((a, b) => (last.get(a) ?? 0) - (last.get(b) ?? 0));
+      const minGap = 1000 / options.verifyRatePerSecond;
+      const spread = (options.verifyIntervalMs * 0.9) / Math.max(1, mine.length);
+      if (spread < minGap && !this.warnedPace) {
+        this.warnedPace = true;
+        logger.warn({ repositories: mine.length, verifyRatePerSecond: options.verifyRatePerSecond, verifyIntervalMs: options.verifyIntervalMs }, 'replica.verifyRatePerSecond is too low to verify every repository once per replica.verifyIntervalMs');
+      }
+      const tick = immediately ? minGap : Math.max(minGap, spread);
+      immediately = false;
+      for (const repo of mine) {
+        if (this.stopped) return;
+        if (this.owns(repo)) this.verifications.add(repo, 'sweep');
+        await this.sleep(tick);
+      }
+      if (mine.length === 0) await this.sleep(Math.min(options.verifyIntervalMs, 60_000));
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stopped) return resolve();
+      this.wake = resolve;
+      this.sweepTimer = this.d.clock.setTimer(resolve, ms);
+    });
+  }
+}

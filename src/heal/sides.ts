@@ -1,0 +1,54 @@
+import { existsSync } from 'node:fs';
+import type { FetchOptions } from '../config/index.js';
+import { classify, FetchError, gitEnvironment, PermanentFetchError, primarySecrets, primaryUrl, repoPathUnder } from '../fetch/index.js';
+import { localListing, remoteListing, unreadableObjects, type Listing, type ListingDeps } from '../verify/index.js';
+
+/** The replica's copy of a repository as verification sees it. */
+export type LocalSide = { kind: 'absent' } | { kind: 'present'; checksum: string; refs: number } | { kind: 'damaged'; why: string };
+
+/** Reads both sides of a repository: the replica's copy on disk, and the primary over the network. */
+export interface Sides {
+  local(repo: string, signal?: AbortSignal): Promise<LocalSide>;
+  /** The primary's checksum (`git ls-remote` over protocol v2), null when the primary has no such repository. */
+  primary(repo: string, signal?: AbortSignal): Promise<string | null>;
+}
+
+/** Up to this many distinct ref tips are opened to find damaged objects; beyond, only show-ref's existence check. */
+const MAX_TIPS_CHECKED = 10_000;
+
+export function createSides(options: FetchOptions, env: NodeJS.ProcessEnv): Sides {
+  const base = { env: gitEnvironment(env, options.primaryUrl, options.credentials), timeoutMs: options.gitTimeoutMs };
+  const secrets = primarySecrets(options.credentials);
+  const failure = (what: string, listing: Listing): FetchError | undefined => {
+    if (listing.outcome.code !== 0) return classify(listing.outcome, { what, secrets, missingRepoGraceMs: 0, now: 0 });
+    if (listing.badLine !== undefined) return new PermanentFetchError(`${what} printed an unexpected line: ${JSON.stringify(listing.badLine)}`, 'invalid');
+    return undefined;
+  };
+  return {
+    async local(repo, signal) {
+      const path = repoPathUnder(options.root, repo, 'replica.root');
+      if (!existsSync(path)) return { kind: 'absent' };
+      const deps: ListingDeps = { ...base, signal, collectTips: MAX_TIPS_CHECKED };
+      const listing = await localListing(path, deps);
+      const error = failure(`git show-ref in the replica's ${repo}`, listing);
+      if (error) {
+        if (error.kind === 'aborted' || error.kind === 'timeout') throw error;
+        return { kind: 'damaged', why: error.message };
+      }
+      if (listing.tips) {
+        const { unreadable, outcome } = await unreadableObjects(path, listing.tips, deps);
+        if (outcome.code !== 0 && !outcome.aborted && !outcome.timedOut) return { kind: 'damaged', why: `git cat-file failed in the replica's ${repo}` };
+        if (outcome.aborted || outcome.timedOut) throw classify(outcome, { what: `git cat-file in ${repo}`, secrets, missingRepoGraceMs: 0, now: 0 });
+        if (unreadable.length) return { kind: 'damaged', why: `${unreadable.length} ref tip object(s) cannot be read, e.g. ${unreadable[0]}` };
+      }
+      return { kind: 'present', checksum: listing.checksum, refs: listing.refs };
+    },
+    async primary(repo, signal) {
+      const listing = await remoteListing(primaryUrl(options.primaryUrl, repo), { ...base, signal });
+      const error = failure(`git ls-remote of ${repo}`, listing);
+      if (error?.kind === 'not-found') return null;
+      if (error) throw error;
+      return listing.checksum;
+    },
+  };
+}

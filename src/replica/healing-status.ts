@@ -1,0 +1,51 @@
+import { SyncStateStore } from '../state/store.js';
+import { REPO_STATES, type RepoStateName } from '../state/types.js';
+import { age, counted } from '../text/index.js';
+
+/** The self-healing part of `pullrep status` on a replica, read from its state in replica.root. */
+export interface HealingStatus {
+  /** Repositories the state knows, and how many are in each state. */
+  repositories: number;
+  states: Record<RepoStateName, number>;
+  bootstrap: { total: number; done: number; finished: boolean };
+  /** The most recent retention gaps, newest first. */
+  gaps: Array<{ at: string; topic: string; partition: number; offsets: number | null; repos: number; healedAt: string | null }>;
+}
+
+/** Undefined when the replica has never run (no state yet). */
+export function healingStatus(root: string): HealingStatus | undefined {
+  const store = SyncStateStore.openReadOnly(root);
+  if (!store) return undefined;
+  try {
+    const counts = store.counts();
+    const states = Object.fromEntries(REPO_STATES.map((s) => [s, counts.get(s) ?? 0])) as Record<RepoStateName, number>;
+    const progress = store.bootstrapProgress();
+    return {
+      repositories: Object.values(states).reduce((a, b) => a + b, 0),
+      states,
+      bootstrap: { ...progress, finished: store.meta('bootstrapped') !== undefined },
+      gaps: store.gaps(10).map((g) => ({ ...g, at: new Date(g.at).toISOString(), healedAt: g.healedAt === null ? null : new Date(g.healedAt).toISOString() })),
+    };
+  } finally {
+    store.close();
+  }
+}
+
+export function renderHealingStatus(status: HealingStatus | undefined, now = Date.now()): string {
+  if (!status) return 'repositories: no state yet (the replica has not run here)\n';
+  const parts = REPO_STATES.filter((s) => status.states[s] > 0).map((s) => `${status.states[s]} ${s}`);
+  let out = `repositories ${status.repositories}${parts.length ? `: ${parts.join(', ')}` : ''}\n`;
+  const { bootstrap } = status;
+  if (bootstrap.total > 0 || !bootstrap.finished) {
+    out += bootstrap.finished
+      ? `bootstrap done: ${counted(bootstrap.total, 'repository', 'repositories')} from the catalog\n`
+      : `bootstrap ${bootstrap.done} of ${counted(bootstrap.total, 'repository', 'repositories')}${bootstrap.total === 0 ? ' (waiting for the catalog)' : ''}\n`;
+  }
+  const latest = status.gaps[0];
+  if (latest) {
+    const lost = latest.offsets === null ? 'unknown offsets' : counted(latest.offsets, 'offset', 'offsets');
+    const healed = latest.healedAt === null ? `healing ${counted(latest.repos, 'repository', 'repositories')}` : `healed ${age(now - Date.parse(latest.healedAt))} ago`;
+    out += `retention gaps ${status.gaps.length}${status.gaps.length === 10 ? '+' : ''}; latest ${age(now - Date.parse(latest.at))} ago: ${latest.topic}[${latest.partition}], ${lost} lost, ${healed}\n`;
+  }
+  return out;
+}
