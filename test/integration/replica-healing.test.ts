@@ -91,6 +91,21 @@ describe('self-healing replicas', () => {
     expect(status.healing.bootstrap).toEqual({ total: 3, done: 3, finished: true });
   });
 
+  it('`pullrep sync --all` replicates every repository of the catalog, with progress', async () => {
+    const f = await healingFixture();
+    const repos = await Promise.all([0, 1].map(() => f.newRepo()));
+    for (const repo of repos) await pushCommit(repo.primary);
+    await startAgent(f);
+    await catalogHas(f, repos);
+    const { execFileAsync, PULLREP_BIN } = await import('./replica-fixture.js');
+    const { stdout, stderr } = await execFileAsync(process.execPath, [PULLREP_BIN, 'sync', '--all'], { env: f.env, timeout: 60_000 });
+    for (const repo of repos) {
+      expect(stdout).toContain(`${repo.name}: 1 fetched, 0 deleted, 0 up to date, created`);
+      expect(await readRefs(repo.replica)).toEqual(await readRefs(repo.primary));
+    }
+    expect(stderr).toContain('2/2 repositories synced (100%)');
+  });
+
   it('heals a retention gap without an operator: events deleted past the committed offset while the replica was stopped, a repository created during the gap', async () => {
     const f = await healingFixture();
     const old = await f.newRepo();

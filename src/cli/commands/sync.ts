@@ -1,10 +1,34 @@
 import type { Command } from 'commander';
 import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
 import { counted } from '../../text/index.js';
+import type { CommandContext } from '../context.js';
+
+/**
+ * What `sync --all` covers: the replica's repositories and, unless told not to, every one the
+ * catalog lists (those the primary deleted are left out). No catalog topic yet: the local ones.
+ */
+async function allRepositories(ctx: CommandContext, local: string[], withCatalog: boolean): Promise<string[]> {
+  if (!withCatalog) return local;
+  const { CatalogView } = await import('../../catalog/view.js');
+  const { KafkaUnreachableError, MissingTopicError } = await import('../../kafka/index.js');
+  const catalog = new CatalogView(ctx.logger);
+  try {
+    await ctx.kafka().readToEnd(ctx.options.heal.catalogTopic, (_p, message) => catalog.apply(message));
+  } catch (err) {
+    if (err instanceof KafkaUnreachableError) {
+      ctx.runtime.stderr.write(`pullrep: warning: ${err.message}; syncing only what replica.root holds (--no-catalog says so without trying)\n`);
+      return local;
+    }
+    if (!(err instanceof MissingTopicError)) throw err;
+    ctx.runtime.stderr.write(`pullrep: the catalog ${ctx.options.heal.catalogTopic} does not exist (no \`pullrep primary\` yet); syncing what replica.root holds\n`);
+  }
+  return [...new Set([...local.filter((name) => !catalog.deleted(name)), ...catalog.repositories()])].sort();
+}
 
 interface SyncCliOptions {
   all?: boolean;
   json?: boolean;
+  catalog?: boolean;
 }
 
 /** Operators' commands around the fetch engine: sync now, and scheduled housekeeping. */
@@ -14,7 +38,8 @@ export function registerSync(program: Command, runtime: Runtime): void {
     .description("make a replica repository's refs equal to the primary's now")
     .argument('[repo]', 'repository name, e.g. group/app.git')
     .argument('[refs...]', 'full ref names (refs/heads/main …); none = every ref, pruning what the primary no longer has')
-    .option('--all', 'sync every repository present in replica.root')
+    .option('--all', 'sync every repository the catalog lists (topics.catalog) and every one present in replica.root')
+    .option('--no-catalog', 'with --all: only the repositories present in replica.root (no Kafka needed)')
     .option('--json', 'print one JSON result per repository')
     .addHelpText(
       'after',
@@ -22,7 +47,9 @@ export function registerSync(program: Command, runtime: Runtime): void {
 Examples:
   pullrep sync group/app.git refs/heads/main refs/tags/v1.2
   pullrep sync group/app.git        # everything, with pruning
-  pullrep sync --all
+  pullrep sync --all              # bootstrap by hand: every repository of the catalog
+  pullrep sync --all --no-catalog # what replica.root holds
+--all shows a progress bar on a terminal (a line every few seconds otherwise).
 Exits 1 when any repository failed (its reason is printed).`,
     )
     .action(async (repo: string | undefined, refs: string[], options: SyncCliOptions) => {
@@ -30,14 +57,19 @@ Exits 1 when any repository failed (its reason is printed).`,
       const ctx = makeContext(runtime, program.opts<GlobalOptions>(), { role: 'replica' });
       const { createFetcher } = await import('../../fetch/index.js');
       const fetcher = createFetcher({ options: ctx.options.fetch, logger: ctx.logger, env: runtime.env });
-      const names = repo === undefined ? await fetcher.listRepositories() : [repo];
+      const names = repo === undefined ? await allRepositories(ctx, await fetcher.listRepositories(), options.catalog !== false) : [repo];
+      const { createProgress } = await import('../progress.js');
+      const progress = options.all ? createProgress({ stream: runtime.stderr, total: names.length, label: 'repositories synced' }) : undefined;
+      // On a terminal the bar shows the progress; the per-repository lines would break it.
+      const quiet = progress !== undefined && !options.json && Boolean((runtime.stdout as { isTTY?: boolean }).isTTY);
       let failed = 0;
+      let done = 0;
       await Promise.all(
         names.map(async (name) => {
           try {
             const result = refs.length ? await fetcher.syncRefs(name, refs) : await fetcher.syncRepository(name);
             const { fetched, deleted, upToDate } = result;
-            runtime.stdout.write(
+            if (!quiet) runtime.stdout.write(
               options.json
                 ? JSON.stringify(result) + '\n'
                 : `${name}: ${fetched.length} fetched, ${deleted.length} deleted, ${upToDate.length} up to date` +
@@ -45,12 +77,16 @@ Exits 1 when any repository failed (its reason is printed).`,
             );
           } catch (err) {
             failed += 1;
-            runtime.stderr.write(`${name}: ${(err as Error).message}\n`);
+            runtime.stderr.write(`${progress ? '\n' : ''}${name}: ${(err as Error).message}\n`);
+          } finally {
+            progress?.update(++done);
           }
         }),
       );
+      progress?.finish();
       await fetcher.close();
       if (failed) throw new Error(`${failed} of ${counted(names.length, 'repository', 'repositories')} failed to sync`);
+      if (quiet) runtime.stdout.write(`${counted(names.length, 'repository', 'repositories')} synced\n`);
     });
 
   program
