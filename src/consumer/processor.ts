@@ -184,7 +184,9 @@ export class BatchProcessor {
       await runSync(this.deps.fetcher, work, this.deps.abort);
       metrics.syncs.inc({ result: 'ok' });
       const now = clock.now();
+      const lastKind = work.records[work.records.length - 1]?.event.kind;
       if (work.action === 'delete') state?.deleted(work.repo);
+      else if (work.action === 'ignore' && lastKind === 'repo-deleted') state?.missingOnPrimary(work.repo, now);
       else if (work.action !== 'ignore') {
         const lastEvent = work.records[work.records.length - 1]?.event;
         const publishedAt = lastEvent ? Date.parse(lastEvent.publishedAt) : NaN;

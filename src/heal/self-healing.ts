@@ -42,6 +42,7 @@ export interface SelfHealingDeps {
 
 type Resync = { reason: 'bootstrap' | 'gap'; gaps: number[] };
 const BOOTSTRAPPED = 'bootstrapped';
+const EVENTS_PARTITIONS = 'events-partitions';
 /** How often a catalog that could not be read is tried again. */
 const CATALOG_RETRY_MS = 10_000;
 
@@ -67,6 +68,8 @@ export class SelfHealing {
    * it resets a position, so a check after the reset would no longer see where the group was.
    */
   private readonly positions = new Map<string, bigint>();
+  /** The partition count changed since the last start: a gap cannot be mapped to repositories. */
+  private mappingUnknown = false;
   private stopped = false;
   private sweepTimer: unknown;
   private wake: (() => void) | undefined;
@@ -135,6 +138,12 @@ export class SelfHealing {
    * first assignment, at a reset) knows how many offsets were lost.
    */
   async prime(): Promise<void> {
+    // Events missed under another partition count went to partitions the current count does not
+    // name: a gap found now cannot be mapped to repositories, so it resyncs all of them.
+    const before = this.d.store.meta(EVENTS_PARTITIONS);
+    this.mappingUnknown = before !== undefined && Number(before) !== this.d.partitions;
+    if (this.mappingUnknown) this.d.logger.warn({ before: Number(before), now: this.d.partitions }, 'the events topic has a new partition count: a retention gap found now resyncs every repository');
+    this.d.store.setMeta(EVENTS_PARTITIONS, String(this.d.partitions));
     const admin = await this.d.kafka.admin();
     try {
       this.remember(await admin.committedOffsets(this.d.group, this.d.consumed));
@@ -238,7 +247,7 @@ export class SelfHealing {
     const { store, catalog, clock } = this.d;
     const now = clock.now();
     for (const gap of this.pendingGaps.splice(0)) {
-      const repos = catalog.repositories().filter((repo) => partitionOf(repo, this.d.partitions) === gap.partition && this.owns(repo));
+      const repos = catalog.repositories().filter((repo) => (this.mappingUnknown || partitionOf(repo, this.d.partitions) === gap.partition) && this.owns(repo));
       const id = store.recordGap({ at: now, topic: gap.topic, partition: gap.partition, offsets: gap.lost === null ? null : Number(gap.lost), repos: repos.length });
       this.gapRemaining.set(id, new Set(repos));
       if (repos.length === 0) this.gapDone(id);

@@ -26,5 +26,6 @@ export function safeRecorder(target: SyncRecorder, logger: Logger, now: () => nu
     syncSucceeded: guard('a sync', (repo, done) => target.syncSucceeded(repo, done)),
     syncFailed: guard('a failed sync', (repo, failure) => target.syncFailed(repo, failure)),
     deleted: guard('a deletion', (repo) => target.deleted(repo)),
+    missingOnPrimary: guard('a deletion on the primary', (repo, at) => target.missingOnPrimary(repo, at)),
   };
 }

@@ -141,6 +141,10 @@ export class SyncStateStore implements SyncRecorder {
     this.sql('DELETE FROM repos WHERE repo = ?').run(repo);
   }
 
+  missingOnPrimary(repo: string, at: number): void {
+    this.upsert(repo, at, { state: 'missing-on-primary' });
+  }
+
   /** What a verification found; `state` is the repository's state after it. */
   verified(repo: string, v: { at: number; result: VerifyOutcome; checksum: string | null; state: RepoStateName }): void {
     this.upsert(repo, v.at, { state: v.state, last_verified_at: v.at, last_verify_result: v.result, checksum: v.checksum });

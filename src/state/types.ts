@@ -52,4 +52,6 @@ export interface SyncRecorder {
   syncSucceeded(repo: string, done: { at: number; durationMs: number; eventId?: string | undefined; publishedAt?: number | undefined }): void;
   syncFailed(repo: string, failure: RepoFailure & { next: 'retrying' | 'failed'; nextStage: number | null }): void;
   deleted(repo: string): void;
+  /** A repo-deleted event that is not applied (replica.applyDeletes off): the copy is kept. */
+  missingOnPrimary(repo: string, at: number): void;
 }

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -191,6 +192,58 @@ describe('self-healing replicas', () => {
     await waitFor(async () => (await catalogOf(f)).get(repo.name) === null, { timeoutMs: 30_000, what: 'a tombstone in the catalog' });
     await waitFor(() => running.store.get(repo.name)?.state === 'missing-on-primary', { timeoutMs: 30_000, what: 'missing-on-primary' });
     expect(Object.keys(await readRefs(repo.replica)).length).toBeGreaterThan(0);
+  });
+
+  it('deletes a tombstoned repository with replica.applyDeletes once the primary confirms it is gone', async () => {
+    const f = await healingFixture({ 'replica.verifyIntervalMs': 60_000, 'replica.applyDeletes': true });
+    const repo = await f.newRepo();
+    await pushCommit(repo.primary);
+    await startAgent(f);
+    await catalogHas(f, [repo]);
+    const { running } = await f.startReplica();
+    await f.converged(repo);
+    await rm(repo.primary, { recursive: true, force: true });
+    await waitFor(() => !existsSync(repo.replica), { timeoutMs: 30_000, what: 'the replica copy to be deleted' });
+    expect(running.store.get(repo.name)).toBeUndefined();
+  });
+
+  it('a catalog that lies or is malformed deletes nothing and breaks nothing: forged tombstone, bad JSON, hostile name', async () => {
+    const f = await healingFixture({ 'replica.verifyIntervalMs': 60_000, 'replica.applyDeletes': true });
+    const repo = await f.newRepo();
+    await pushCommit(repo.primary);
+    await startAgent(f);
+    await catalogHas(f, [repo]);
+    const { running } = await f.startReplica();
+    await f.converged(repo);
+    const asked = async () => Number(/pullrep_verification_primary_requests_total (\d+)/.exec(await running.scrape())?.[1] ?? 0);
+    const before = await asked();
+    await f.send({ topic: f.catalog, messages: [{ key: 'r/bad.git', value: '{not json' }, { key: '../../etc/passwd', value: JSON.stringify({ v: 1, repo: '../../etc/passwd', checksum: '0'.repeat(40), refs: 0, updatedAt: new Date().toISOString(), primary: 'p', source: 'scan' }) }, { key: repo.name, value: null }] });
+    // The forged tombstone is checked with the primary, which still has the repository: kept.
+    await waitFor(async () => (await asked()) > before, { what: 'the primary to be asked about the tombstone' });
+    await waitFor(() => running.store.get(repo.name)?.lastVerifiedAt !== null && running.store.get(repo.name)?.state === 'synced', { what: 'the repository verified and kept' });
+    expect(existsSync(repo.replica)).toBe(true);
+    await f.converged(repo);
+    expect(await running.scrape()).toMatch(/pullrep_catalog_records_skipped_total 2/);
+    expect(existsSync(join(f.replicaRoot, '..', '..', 'etc', 'passwd.git'))).toBe(false);
+  });
+
+  it('paces verification: never more than replica.verifyRatePerSecond', async () => {
+    const f = await healingFixture({ 'replica.verifyIntervalMs': 500, 'replica.verifyRatePerSecond': 2, 'replica.verifyConcurrency': 2 });
+    const repos = await Promise.all([0, 1, 2, 3, 4, 5].map(() => f.newRepo()));
+    for (const repo of repos) await pushCommit(repo.primary);
+    await startAgent(f);
+    await catalogHas(f, repos);
+    const { running } = await f.startReplica();
+    for (const repo of repos) await f.converged(repo);
+    const total = async () => [...(await running.scrape()).matchAll(/^pullrep_verifications_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const start = await total();
+    const startedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 3000));
+    const done = (await total()) - start;
+    const seconds = (Date.now() - startedAt) / 1000;
+    // Six repositories want a verification every 0.5 s (12 per second); 2 per second is the cap.
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThanOrEqual(Math.ceil(2 * seconds) + 2);
   });
 
   it('asks nothing of the primary while the catalog agrees, and confirms with one ls-remote before repairing when it does not', async () => {

@@ -25,12 +25,14 @@ describe('pullrep topics', () => {
       const { resources } = await admin.describeConfigs({
         includeSynonyms: false,
         resources: [
-          { type: 2, name: fx.topics.retry[1] ?? '', configNames: ['message.timestamp.type'] },
+          { type: 2, name: fx.topics.retry[1] ?? '', configNames: ['message.timestamp.type', 'retention.ms'] },
           { type: 2, name: fx.topics.failed, configNames: ['cleanup.policy'] },
         ],
       });
       const value = (name: string, key: string) => resources.find((r) => r.resourceName === name)?.configEntries.find((c) => c.configName === key)?.configValue;
       expect(value(fx.topics.retry[1] ?? '', 'message.timestamp.type')).toBe('LogAppendTime');
+      // retry.maxRetryPeriodMs (60 s in the tests) plus a day: no event waiting in the ladder expires.
+      expect(value(fx.topics.retry[1] ?? '', 'retention.ms')).toBe(String(60_000 + 24 * 3600 * 1000));
       expect(value(fx.topics.failed, 'cleanup.policy')).toBe('compact,delete');
     } finally {
       await admin.disconnect();
@@ -45,6 +47,14 @@ describe('pullrep topics', () => {
     const { stderr } = await run(process.execPath, [bin, 'topics', 'ensure'], { env: fx.env });
     expect(stderr).toContain(`warning: ${fx.topics.retry[0]} does not use message.timestamp.type=LogAppendTime`);
     expect(stderr).not.toContain(fx.topics.retry[1] ?? '-');
+  });
+
+  it('warns about a retry topic that keeps records for less than an event may wait in the ladder', async () => {
+    fx = await replicaFixture({ partitions: 2 });
+    await createTopic(fx.kafka, fx.topics.retry[1] ?? '', 2, { 'message.timestamp.type': 'LogAppendTime', 'retention.ms': '30000' });
+    const { stderr } = await run(process.execPath, [bin, 'topics', 'ensure'], { env: fx.env });
+    expect(stderr).toContain(`warning: ${fx.topics.retry[1]} keeps records for retention.ms=30000, less than retry.maxRetryPeriodMs plus a day`);
+    expect(stderr).not.toContain(`${fx.topics.retry[0]} keeps`);
   });
 
   it('stops with a clear message when a retry topic has another partition count', async () => {

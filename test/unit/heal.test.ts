@@ -147,3 +147,31 @@ describe('SyncStateStore', () => {
     again?.close();
   });
 });
+
+describe('SyncStateStore shared by the processes of a replica', () => {
+  it('takes writes from several processes at once and each sees the others', async () => {
+    const root = await tempDir('pullrep-state-');
+    SyncStateStore.open(root).close();
+    const { spawn } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const store = fileURLToPath(new URL('../../src/state/store.ts', import.meta.url));
+    // Three processes, 300 writes each, on their own repositories and one shared one.
+    const script = `
+      const { SyncStateStore } = await import(${JSON.stringify(store)});
+      const s = SyncStateStore.open(process.argv[1]);
+      for (let i = 0; i < 300; i++) { s.syncSucceeded('p' + process.argv[2] + '-' + (i % 30) + '.git', { at: i, durationMs: 1 }); s.syncStarted('shared.git', i); }
+      s.close();`;
+    const runs = [1, 2, 3].map(
+      (n) =>
+        new Promise<number | null>((resolve) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root, String(n)], { stdio: ['ignore', 'ignore', 'inherit'] });
+          child.on('close', resolve);
+        }),
+    );
+    expect(await Promise.all(runs)).toEqual([0, 0, 0]);
+    const read = SyncStateStore.openReadOnly(root);
+    expect(read?.list().length).toBe(91);
+    expect(read?.get('shared.git')?.state).toBe('syncing');
+    read?.close();
+  });
+});
