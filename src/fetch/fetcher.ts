@@ -114,7 +114,7 @@ class Engine implements ReplicaFetcher {
         return this.recloneOrThrow(ctx, err, undefined, before);
       }
       const after = await listRefs(ctx.git, ctx.path);
-      const head = await followHead(ctx.git, ctx.path, ctx.url, after);
+      const head = options.followHead === false ? undefined : await followHead(ctx.git, ctx.path, ctx.url, after);
       if (head) ctx.log.info({ head }, 'HEAD follows the primary');
       return finish(ctx, compareRefs(before, after, [...before.keys(), ...after.keys()]));
     });

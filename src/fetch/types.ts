@@ -24,6 +24,11 @@ export interface SyncOptions {
    * replica.recloneAfterFailures failed syncs (the replica's copy is known to be damaged).
    */
   reclone?: boolean;
+  /**
+   * syncRepository only: also point HEAD where the primary's points (one more ls-remote).
+   * Default true; self-healing resyncs leave it out, since no event they stand for moves HEAD.
+   */
+  followHead?: boolean;
 }
 
 export interface SyncResult {

@@ -86,9 +86,10 @@ export async function verifyRepository(repo: string, deps: RepairDeps): Promise<
 }
 
 /**
- * A full sync of one repository that events may have missed (a retention gap, a bootstrap). A
- * bootstrap skips a copy already equal to the catalog; a gap always syncs, since the catalog may
- * be as old as the missed events. A repository the catalog says is deleted is only marked.
+ * A full sync with pruning of one repository that events may have missed (a retention gap, a
+ * bootstrap). A copy whose checksum already equals the catalog's is skipped: the catalog was read
+ * to its end after the events were lost, so it is newer than any of them, and that copy holds
+ * everything they asked for. A repository the catalog says is deleted is only marked.
  */
 export async function resyncRepository(repo: string, deps: RepairDeps, options: { skipWhenEqual: boolean }): Promise<'synced' | 'equal' | 'missing-on-primary'> {
   const { catalog, sides, state, signal } = deps;
@@ -98,7 +99,7 @@ export async function resyncRepository(repo: string, deps: RepairDeps, options: 
   }
   if (options.skipWhenEqual) {
     const entry = catalog.get(repo);
-    const local = await sides.local(repo, signal);
+    const local = await sides.local(repo, signal, { objects: false });
     if (entry && local.kind === 'present' && local.checksum === entry.checksum) {
       state.verified(repo, { at: deps.now(), result: 'equal', checksum: local.checksum, state: 'synced' });
       return 'equal';
@@ -106,7 +107,7 @@ export async function resyncRepository(repo: string, deps: RepairDeps, options: 
   }
   const started = deps.now();
   try {
-    await deps.fetcher.syncRepository(repo, { signal });
+    await deps.fetcher.syncRepository(repo, { signal, followHead: false });
   } catch (err) {
     if (err instanceof FetchError && err.kind === 'not-found') {
       state.setState(repo, 'missing-on-primary', deps.now());

@@ -287,7 +287,7 @@ export class SelfHealing {
     const { metrics, logger, store } = this.d;
     let result: string;
     try {
-      result = await resyncRepository(repo, this.deps, { skipWhenEqual: job.reason === 'bootstrap' });
+      result = await resyncRepository(repo, this.deps, { skipWhenEqual: true });
     } catch (err) {
       result = 'failed';
       logger.warn({ repo, reason: job.reason, err: (err as Error).message }, 'resync failed; verification tries again');

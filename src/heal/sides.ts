@@ -8,7 +8,8 @@ export type LocalSide = { kind: 'absent' } | { kind: 'present'; checksum: string
 
 /** Reads both sides of a repository: the replica's copy on disk, and the primary over the network. */
 export interface Sides {
-  local(repo: string, signal?: AbortSignal): Promise<LocalSide>;
+  /** `objects: false` leaves out the check of the ref tips' objects (a resync only needs the checksum). */
+  local(repo: string, signal?: AbortSignal, options?: { objects?: boolean }): Promise<LocalSide>;
   /** The primary's checksum (`git ls-remote` over protocol v2), null when the primary has no such repository. */
   primary(repo: string, signal?: AbortSignal): Promise<string | null>;
 }
@@ -25,10 +26,10 @@ export function createSides(options: FetchOptions, env: NodeJS.ProcessEnv): Side
     return undefined;
   };
   return {
-    async local(repo, signal) {
+    async local(repo, signal, { objects = true } = {}) {
       const path = repoPathUnder(options.root, repo, 'replica.root');
       if (!existsSync(path)) return { kind: 'absent' };
-      const deps: ListingDeps = { ...base, signal, collectTips: MAX_TIPS_CHECKED };
+      const deps: ListingDeps = { ...base, signal, collectTips: objects ? MAX_TIPS_CHECKED : 0 };
       const listing = await localListing(path, deps);
       const error = failure(`git show-ref in the replica's ${repo}`, listing);
       if (error) {

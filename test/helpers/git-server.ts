@@ -10,6 +10,9 @@ export interface ServedRequest {
   /** The client's Git-Protocol header, passed to git as GIT_PROTOCOL ('' when absent). */
   gitProtocol: string;
   status: number;
+  /** Bytes of the response body sent, and of the request body received. */
+  bytesOut: number;
+  bytesIn: number;
 }
 
 export interface GitHttpServerOptions {
@@ -19,6 +22,8 @@ export interface GitHttpServerOptions {
   port?: number;
   /** Allow pushes over HTTP (http.receivepack). */
   allowPush?: boolean;
+  /** Each request is answered this much later: a network round trip to a distant primary. */
+  delayMs?: number;
   /** Basic auth credentials the server demands, if any. */
   auth?: { username: string; password: string };
 }
@@ -53,7 +58,8 @@ export class GitHttpServer {
 
   async start(): Promise<this> {
     if (this.server) return this;
-    const server = createServer((req, res) => this.handle(req, res));
+    const delay = this.options.delayMs ?? 0;
+    const server = createServer((req, res) => (delay > 0 ? void setTimeout(() => this.handle(req, res), delay) : this.handle(req, res)));
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -84,7 +90,10 @@ export class GitHttpServer {
       query: url.search.replace(/^\?/, ''),
       gitProtocol: String(req.headers['git-protocol'] ?? ''),
       status: 0,
+      bytesOut: 0,
+      bytesIn: 0,
     };
+    req.on('data', (chunk: Buffer) => (record.bytesIn += chunk.length));
     this.requests.push(record);
     if (this.failWith) {
       record.status = this.failWith;
@@ -124,6 +133,7 @@ export class GitHttpServer {
     let headerDone = false;
     child.stdout.on('data', (chunk: Buffer) => {
       if (headerDone) {
+        record.bytesOut += chunk.length;
         res.write(chunk);
         return;
       }
@@ -135,6 +145,7 @@ export class GitHttpServer {
       record.status = status;
       res.writeHead(status, headers);
       const rest = head.subarray(end.index + end.length);
+      record.bytesOut += rest.length;
       if (rest.length) res.write(rest);
     });
     child.on('close', () => {
