@@ -12,6 +12,7 @@ import { registerFailed } from './commands/failed.js';
 import { registerStatus } from './commands/status.js';
 import { registerSync } from './commands/sync.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWait } from './commands/wait.js';
 
 export { VERSION } from './version.js';
 import { VERSION } from './version.js';
@@ -49,5 +50,6 @@ snake case (kafka.brokers -> PULLREP_KAFKA_BROKERS). See README.md for the list.
   registerStatus(program, runtime);
   registerSync(program, runtime);
   registerVerify(program, runtime);
+  registerWait(program, runtime);
   return program;
 }

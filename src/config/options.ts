@@ -148,6 +148,10 @@ export interface HttpOptions {
   host: string;
   /** 0 = no endpoint. */
   port: number;
+  /** A repository lagging more than this gets its own series. */
+  slowRepoLagMs: number;
+  /** /readyz is 503 while the worst lag is above this; 0 = off. */
+  readyMaxLagMs: number;
 }
 
 export interface Options {

@@ -133,6 +133,8 @@ const definition = {
   http: {
     host: { doc: 'Address of the metrics and health endpoint', format: String, default: '127.0.0.1' },
     port: { doc: 'Port of the metrics and health endpoint (0 = off)', format: 'port', default: 9464 },
+    slowRepoLagMs: duration('Replica: a repository lagging more than this gets its own series in /metrics', 5 * 60 * 1000),
+    readyMaxLagMs: duration('Replica: /readyz answers 503 while the worst lag of any repository is above this (0 = lag does not count)', 0),
   },
   log: {
     level: {

@@ -8,7 +8,7 @@ export const METRIC_NAMES = {
   failedWrites: 'pullrep_failed_topic_writes_total',
   pausedPartitions: 'pullrep_paused_partitions',
   syncDuration: 'pullrep_sync_duration_seconds',
-  eventLatency: 'pullrep_event_latency_seconds',
+  eventLatency: 'pullrep_end_to_end_latency_seconds',
   ready: 'pullrep_replica_ready',
   lag: 'pullrep_consumer_lag_records',
 } as const;

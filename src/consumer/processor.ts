@@ -99,6 +99,7 @@ export class BatchProcessor {
       }
     }
     const works = coalesce(decoded, { applyDeletes: this.deps.applyDeletes });
+    for (const work of works) this.deps.state?.eventsSeen(work.repo, work.records.map(({ event }) => ({ id: event.id, publishedAt: publishedMs(event.publishedAt) })));
     const outcomes = await this.runAll(works, hooks);
     let cut: bigint | undefined;
     works.forEach((work, i) => {
@@ -154,10 +155,13 @@ export class BatchProcessor {
     const at = this.deps.clock.now();
     const seen = new Set<string>();
     for (const r of routed) {
-      const { repo, failure } = r.from.failed;
-      if (repo === undefined || seen.has(repo)) continue;
-      seen.add(repo);
+      const { repo, failure, eventId } = r.from.failed;
+      if (repo === undefined) continue;
       const retrying = r.hop.to === 'retry';
+      // Written to the failed topic: no longer waiting in the ladder (the state says failed).
+      if (!retrying && eventId !== undefined) state.eventsSettled(repo, [eventId], null);
+      if (seen.has(repo)) continue;
+      seen.add(repo);
       state.syncFailed(repo, { errorClass: failure.errorClass, message: failure.message, stage, at, next: retrying ? 'retrying' : 'failed', nextStage: r.hop.to === 'retry' ? r.hop.stage : null });
     }
   }
@@ -185,6 +189,7 @@ export class BatchProcessor {
       metrics.syncs.inc({ result: 'ok' });
       const now = clock.now();
       const lastKind = work.records[work.records.length - 1]?.event.kind;
+      state?.eventsSettled(work.repo, work.records.map(({ event }) => event.id), started);
       if (work.action === 'delete') state?.deleted(work.repo);
       else if (work.action === 'ignore' && lastKind === 'repo-deleted') state?.missingOnPrimary(work.repo, now);
       else if (work.action !== 'ignore') {
@@ -207,6 +212,12 @@ export class BatchProcessor {
       metrics.syncDuration.observe((clock.now() - started) / 1000);
     }
   }
+}
+
+/** An event's publishedAt in ms (decodeEvent checked it is a time). */
+function publishedMs(publishedAt: string): number {
+  const at = Date.parse(publishedAt);
+  return Number.isFinite(at) ? at : 0;
 }
 
 function minBig(a: bigint | undefined, b: bigint): bigint {

@@ -28,10 +28,21 @@ export interface ReplicaConsumerDeps {
 export class ReplicaConsumer {
   private draining = false;
   private joined = false;
+  private crashedSinceJoin = false;
 
   constructor(private readonly deps: ReplicaConsumerDeps) {}
 
   get ready(): boolean {
+    return this.joined && !this.draining && !this.crashedSinceJoin;
+  }
+
+  /** The client crashed and has not rejoined its group since. */
+  get crashed(): boolean {
+    return this.crashedSinceJoin;
+  }
+
+  /** In the group (joined at least once, not shutting down). */
+  get inGroup(): boolean {
     return this.joined && !this.draining;
   }
 
@@ -40,10 +51,12 @@ export class ReplicaConsumer {
     source.onJoin((assignment) => {
       work.assign(assignment);
       this.joined = true;
+      this.crashedSinceJoin = false;
       logger.info({ assignment }, 'joined the replica group');
     });
     source.onCrash((err, restart) => {
       logger.error({ err, restart }, 'consumer crashed');
+      this.crashedSinceJoin = true;
       if (!restart && !this.draining) this.deps.onFatal?.(err);
     });
     await source.start(this.deps.topics, (batch) => work.onBatch(batch), { concurrency: this.deps.concurrency });

@@ -11,3 +11,4 @@ export { gitEnvironment, primarySecrets, baseConfigArgs } from './git-env.js';
 export { runGit, type GitOutcome, type GitRunOptions } from './git-process.js';
 export { listRepositories } from './list-repositories.js';
 export { checkRepoName, primaryUrl, repoPathUnder } from './paths.js';
+export { readLocalRefs } from './local-refs.js';

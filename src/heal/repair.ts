@@ -11,6 +11,7 @@ export interface HealRecorder {
   syncSucceeded(repo: string, done: { at: number; durationMs: number }): void;
   syncFailed(repo: string, failure: { errorClass: string; message: string; stage: number | null; at: number; next: 'retrying' | 'failed'; nextStage: number | null }): void;
   deleted(repo: string): void;
+  eventsSettled(repo: string, ids: readonly string[], coveredUpTo: number | null): void;
 }
 
 export interface RepairDeps {
@@ -81,6 +82,7 @@ export async function verifyRepository(repo: string, deps: RepairDeps): Promise<
   const started = deps.now();
   await deps.fetcher.syncRepository(repo, { signal });
   state.syncSucceeded(repo, { at: deps.now(), durationMs: deps.now() - started });
+  state.eventsSettled(repo, [], started);
   const after = await sides.local(repo, signal);
   return done('repaired', true, after.kind === 'present' ? after.checksum : null, 'synced');
 }
@@ -118,5 +120,6 @@ export async function resyncRepository(repo: string, deps: RepairDeps, options: 
     throw err;
   }
   state.syncSucceeded(repo, { at: deps.now(), durationMs: deps.now() - started });
+  state.eventsSettled(repo, [], started);
   return 'synced';
 }

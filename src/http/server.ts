@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/index.js';
 
@@ -18,9 +18,14 @@ export async function startHttpEndpoint(deps: {
   /** The Prometheus text exposition of every registered metric. */
   metrics: () => Promise<string>;
   ready: () => boolean;
+  /** Why it is not ready, for /readyz's body. */
+  notReadyBecause?: () => string | undefined;
+  /** Further routes (the replica's /v1/…); true when it answered the request. */
+  route?: (path: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse) => boolean;
 }): Promise<HttpEndpoint> {
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -37,7 +42,10 @@ export async function startHttpEndpoint(deps: {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
       const ready = deps.ready();
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+      const why = ready ? undefined : deps.notReadyBecause?.();
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : `not ready${why ? `: ${why}` : ''}\n`);
+    } else if (deps.route?.(path, url.searchParams, req, res)) {
+      // answered
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }

@@ -20,6 +20,11 @@ export interface HookScriptInput {
   mode?: 'spool' | 'direct';
   /** The spool directory: where the spooling hook writes, and where the direct one falls back to. */
   spoolDir?: string;
+  /**
+   * primary.root, real path: when set, the hook tells the pusher in one `remote:` line what to
+   * wait for on a replica (`pullrep wait <repo> <ref> <oid>`, for the push's last updated ref).
+   */
+  announceRoot?: string | undefined;
 }
 
 /** A word for sh, single-quoted. */
@@ -109,6 +114,21 @@ export function hookScript(input: HookScriptInput): string {
     'lost() {',
     `  ${say(`warning: this update was not published: the spool ${spool} cannot be written either`)}`,
     '}',
+    ...(input.announceRoot
+      ? [
+          '# What to wait for on a replica: the last ref this push updated (not deleted).',
+          'announce() {',
+          '  last=',
+          '  while read -r old new ref; do case $new in *[!0]*) last="$ref $new" ;; esac; done <<EOF',
+          '$input',
+          'EOF',
+          '  [ -n "$last" ] || return 0',
+          '  dir=$(cd "${GIT_DIR:-.}" && pwd -P) || return 0',
+          `  case $dir in ${shellQuote(input.announceRoot)}/*) repo=\${dir#${shellQuote(input.announceRoot)}/} ;; *) return 0 ;; esac`,
+          `  printf 'pullrep: to wait for this push on a replica: pullrep wait %s %s %s\\n' "$repo" "\${last% *}" "\${last#* }" >&2`,
+          '}',
+        ]
+      : []),
     'agent_check() {',
     '  pid=',
     `  [ -f "$spool/${AGENT_PID_FILE}" ] && read -r pid <"$spool/${AGENT_PID_FILE}"`,
@@ -120,8 +140,8 @@ export function hookScript(input: HookScriptInput): string {
     'input=$(cat)',
     'if [ -n "$input" ]; then',
     mode === 'spool'
-      ? '  if queue; then agent_check; else publish || lost; fi'
-      : `  publish; rc=$?; [ $rc = 0 ] || [ $rc = 3 ] || { queue && ${say(`warning: this update waits in the spool ${spool}; pullrep primary or 'pullrep spool flush' sends it`)}; } || lost`,
+      ? `  if queue; then agent_check; else publish || lost; fi${input.announceRoot ? '\n  announce' : ''}`
+      : `  publish; rc=$?; [ $rc = 0 ] || [ $rc = 3 ] || { queue && ${say(`warning: this update waits in the spool ${spool}; pullrep primary or 'pullrep spool flush' sends it`)}; } || lost${input.announceRoot ? '\n  announce' : ''}`,
     'fi',
     'if [ -x "$chained" ]; then',
     `  if [ -n "$input" ]; then printf '%s\\n' "$input"; fi | "$chained" "$@"`,

@@ -23,6 +23,10 @@ import { SelfHealing } from '../heal/self-healing.js';
 import { createSides } from '../heal/sides.js';
 import { safeRecorder } from '../state/recorder.js';
 import { SyncStateStore } from '../state/store.js';
+import { BrokerProbe, notReadyBecause } from './readiness.js';
+import { registerRepoMetrics } from './repo-metrics.js';
+import { notifyingFetcher, RefWaiters } from './wait.js';
+import { waitRoute } from './wait-route.js';
 import { ensureTopics } from './topics.js';
 
 /**
@@ -92,6 +96,11 @@ export interface RunningReplica {
   /** The replica's per-repository state. */
   store: SyncStateStore;
   catalog: CatalogView;
+  /** Readers waiting for a ref value (`pullrep wait`). */
+  waiters: RefWaiters;
+  /** What /readyz answers, and why not. */
+  ready(): boolean;
+  whyNotReady(): string | undefined;
 }
 
 /** Ensures the topics, builds every part, starts consuming. On failure, whatever was started is closed. */
@@ -106,7 +115,8 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
   const topics = ensured.topics;
 
   const engine = createFetcher({ options: options.fetch, logger, env: setup.env, clock: () => clock.now() });
-  const fetcher = setup.wrapFetcher ? setup.wrapFetcher(engine) : engine;
+  const waiters = new RefWaiters({ root: options.fetch.root, env: setup.env });
+  const fetcher = notifyingFetcher(setup.wrapFetcher ? setup.wrapFetcher(engine) : engine, waiters);
   const registry = createMetricsRegistry();
   const source = kafka.batchSource({
     groupId: consumerOptions.replica,
@@ -121,12 +131,25 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
   });
   const pauser = new PartitionPauser({ control: source, clock, leadMs: RESUME_LEAD_MS });
   let service: ReplicaService | undefined;
-  const metrics = createReplicaMetrics(registry, () => pauser.size, () => service?.ready ?? false);
+  const store = SyncStateStore.open(options.fetch.root);
+  const repoMetrics = registerRepoMetrics(registry, { store, slowLagMs: options.http.slowRepoLagMs, now: () => clock.now() });
+  const probe = new BrokerProbe({ brokers: options.kafka.brokers, logger });
+  let consumerRef: ReplicaConsumer | undefined;
+  const whyNotReady = () =>
+    notReadyBecause({
+      running: service?.ready ?? false,
+      joined: consumerRef?.inGroup ?? false,
+      crashed: consumerRef?.crashed ?? false,
+      brokers: probe.reachable,
+      worstLagMs: options.http.readyMaxLagMs > 0 ? repoMetrics.worstLagMs() : 0,
+      maxLagMs: options.http.readyMaxLagMs,
+    });
+  const ready = () => whyNotReady() === undefined;
+  const metrics = createReplicaMetrics(registry, () => pauser.size, ready);
 
   let slot: MemberSlot | undefined;
   let handOff: HandOff | undefined;
   let http: HttpEndpoint | undefined;
-  const store = SyncStateStore.open(options.fetch.root);
   const catalog = new CatalogView(logger.child({ component: 'catalog' }));
   let healing: SelfHealing | undefined;
   try {
@@ -167,8 +190,9 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
       logger,
       onFatal: (err) => service?.fail(err, setup.onFailed),
     });
+    consumerRef = consumer;
     if (options.http.port !== 0) {
-      http = await startHttpEndpoint({ ...options.http, logger, metrics: () => scrape(registry), ready: () => service?.ready ?? false });
+      http = await startHttpEndpoint({ ...options.http, logger, metrics: () => scrape(registry), ready, notReadyBecause: whyNotReady, route: waitRoute(waiters, logger) });
     }
     const maintenance =
       options.fetch.maintenanceIntervalMs > 0
@@ -213,6 +237,8 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
       maintenance,
       lag,
       healing: selfHealing,
+      probe,
+      waiters,
       release: async () => {
         store.close();
         await heldSlot?.release();
@@ -228,7 +254,8 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
   }
   await healing.prime().catch((err: unknown) => logger.warn({ err }, 'could not read the committed positions before starting; a retention gap will be found without its size'));
   healing.start();
+  probe.start();
   await service.start();
   logger.info({ replica: consumerOptions.replica, topics, delaysMs: ladderDelays(options.ladder) }, 'replica running');
-  return { service, metrics, registry, scrape: () => scrape(registry), http, healing, store, catalog };
+  return { service, metrics, registry, scrape: () => scrape(registry), http, healing, store, catalog, waiters, ready, whyNotReady };
 }

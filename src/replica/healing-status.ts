@@ -1,6 +1,7 @@
 import { SyncStateStore } from '../state/store.js';
 import { REPO_STATES, type RepoStateName } from '../state/types.js';
 import { age, counted } from '../text/index.js';
+import { repoViews, summarize } from './repo-view.js';
 
 /** The self-healing part of `pullrep status` on a replica, read from its state in replica.root. */
 export interface HealingStatus {
@@ -8,21 +9,25 @@ export interface HealingStatus {
   repositories: number;
   states: Record<RepoStateName, number>;
   bootstrap: { total: number; done: number; finished: boolean };
+  /** The oldest unapplied event of any repository, and whose; 0 and null when caught up. */
+  worstLagMs: number;
+  worstLagRepo: string | null;
   /** The most recent retention gaps, newest first. */
   gaps: Array<{ at: string; topic: string; partition: number; offsets: number | null; repos: number; healedAt: string | null }>;
 }
 
 /** Undefined when the replica has never run (no state yet). */
-export function healingStatus(root: string): HealingStatus | undefined {
+export function healingStatus(root: string, now = Date.now()): HealingStatus | undefined {
   const store = SyncStateStore.openReadOnly(root);
   if (!store) return undefined;
   try {
-    const counts = store.counts();
-    const states = Object.fromEntries(REPO_STATES.map((s) => [s, counts.get(s) ?? 0])) as Record<RepoStateName, number>;
+    const { states, worstLagMs, worstLagRepo } = summarize(repoViews(store, now));
     const progress = store.bootstrapProgress();
     return {
       repositories: Object.values(states).reduce((a, b) => a + b, 0),
       states,
+      worstLagMs,
+      worstLagRepo,
       bootstrap: { ...progress, finished: store.meta('bootstrapped') !== undefined },
       gaps: store.gaps(10).map((g) => ({ ...g, at: new Date(g.at).toISOString(), healedAt: g.healedAt === null ? null : new Date(g.healedAt).toISOString() })),
     };
@@ -35,6 +40,7 @@ export function renderHealingStatus(status: HealingStatus | undefined, now = Dat
   if (!status) return 'repositories: no state yet (the replica has not run here)\n';
   const parts = REPO_STATES.filter((s) => status.states[s] > 0).map((s) => `${status.states[s]} ${s}`);
   let out = `repositories ${status.repositories}${parts.length ? `: ${parts.join(', ')}` : ''}\n`;
+  out += status.worstLagRepo === null ? 'worst lag 0 (every event taken is applied)\n' : `worst lag ${age(status.worstLagMs)}: ${status.worstLagRepo} (pullrep status --repo ${status.worstLagRepo})\n`;
   const { bootstrap } = status;
   if (bootstrap.total > 0 || !bootstrap.finished) {
     out += bootstrap.finished

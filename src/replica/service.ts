@@ -15,6 +15,10 @@ export interface ReplicaServiceParts {
   maintenance?: MaintenanceSchedule | undefined;
   /** Stopped with housekeeping: the consumer-lag poller. */
   lag?: { stop(): Promise<void> } | undefined;
+  /** Stopped with housekeeping: the broker probe. */
+  probe?: { stop(): Promise<void> } | undefined;
+  /** Ended (each told the ref's value now) before the consumer closes. */
+  waiters?: { close(): Promise<void> } | undefined;
   /** Stopped with housekeeping: bootstrap, gap repair, verification (running repairs finish). */
   healing?: { stop(): Promise<void> } | undefined;
   /** Released last on shutdown (the member slot). */
@@ -72,6 +76,8 @@ export class ReplicaService {
       ['stopping housekeeping', () => this.parts.maintenance?.stop()],
       ['stopping the lag poller', () => this.parts.lag?.stop()],
       ['stopping self-healing', () => this.parts.healing?.stop()],
+      ['stopping the broker probe', () => this.parts.probe?.stop()],
+      ['ending the waits', () => this.parts.waiters?.close()],
       ['closing the consumer', () => this.parts.consumer.close(this.parts.shutdownGraceMs)],
       ['closing the fetcher', () => this.parts.fetcher.close()],
       ['closing the HTTP endpoint', () => this.parts.http?.close()],

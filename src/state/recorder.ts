@@ -22,6 +22,8 @@ export function safeRecorder(target: SyncRecorder, logger: Logger, now: () => nu
       }
     };
   return {
+    eventsSeen: guard('events taken', (repo, events) => target.eventsSeen(repo, events)),
+    eventsSettled: guard('events applied', (repo, ids, covered) => target.eventsSettled(repo, ids, covered)),
     syncStarted: guard('a sync start', (repo, at) => target.syncStarted(repo, at)),
     syncSucceeded: guard('a sync', (repo, done) => target.syncSucceeded(repo, done)),
     syncFailed: guard('a failed sync', (repo, failure) => target.syncFailed(repo, failure)),

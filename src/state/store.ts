@@ -29,6 +29,12 @@ CREATE TABLE IF NOT EXISTS repos (
   checksum TEXT,
   updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending (
+  repo TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  published_at INTEGER NOT NULL,
+  PRIMARY KEY (repo, event_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bootstrap (repo TEXT PRIMARY KEY, done_at INTEGER) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS gaps (
@@ -113,6 +119,48 @@ export class SyncStateStore implements SyncRecorder {
     this.sql(`INSERT INTO repos (${insertNames.join(', ')}) VALUES (${insertNames.map(() => '?').join(', ')}) ON CONFLICT(repo) DO UPDATE SET ${sets.join(', ')}`).run(...values);
   }
 
+  /** Events of a repository the consumer took and has not applied yet (those already known stay). */
+  eventsSeen(repo: string, events: ReadonlyArray<{ id: string; publishedAt: number }>): void {
+    if (events.length === 0) return;
+    const insert = this.sql('INSERT OR IGNORE INTO pending (repo, event_id, published_at) VALUES (?, ?, ?)');
+    this.transaction(() => {
+      for (const e of events) insert.run(repo, e.id, e.publishedAt);
+    });
+  }
+
+  /**
+   * Events that no longer wait: the ones named, and every one published no later than `coveredUpTo`
+   * (a sync that began then made the repository equal to a primary that already had them).
+   */
+  eventsSettled(repo: string, ids: readonly string[], coveredUpTo: number | null): void {
+    const remove = this.sql('DELETE FROM pending WHERE repo = ? AND event_id = ?');
+    this.transaction(() => {
+      for (const id of ids) remove.run(repo, id);
+      if (coveredUpTo !== null) this.sql('DELETE FROM pending WHERE repo = ? AND published_at <= ?').run(repo, coveredUpTo);
+    });
+  }
+
+  /** When the oldest unapplied event of each repository that has one was published. */
+  pendingSince(): Map<string, number> {
+    const rows = this.sql('SELECT repo, MIN(published_at) AS since FROM pending GROUP BY repo').all() as unknown as Array<{ repo: string; since: number }>;
+    return new Map(rows.map((r) => [r.repo, r.since]));
+  }
+
+  oldestPending(repo: string): number | null {
+    return (this.sql('SELECT MIN(published_at) AS since FROM pending WHERE repo = ?').get(repo) as { since: number | null } | undefined)?.since ?? null;
+  }
+
+  private transaction(work: () => void): void {
+    this.db.exec('BEGIN');
+    try {
+      work();
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
   syncStarted(repo: string, at: number): void {
     this.upsert(repo, at, { state: 'syncing' });
   }
@@ -139,6 +187,7 @@ export class SyncStateStore implements SyncRecorder {
 
   deleted(repo: string): void {
     this.sql('DELETE FROM repos WHERE repo = ?').run(repo);
+    this.sql('DELETE FROM pending WHERE repo = ?').run(repo);
   }
 
   missingOnPrimary(repo: string, at: number): void {
@@ -186,14 +235,9 @@ export class SyncStateStore implements SyncRecorder {
   /** Adds repositories to the bootstrap (those already there keep their progress). */
   planBootstrap(repos: Iterable<string>): void {
     const insert = this.sql('INSERT OR IGNORE INTO bootstrap (repo, done_at) VALUES (?, NULL)');
-    this.db.exec('BEGIN');
-    try {
+    this.transaction(() => {
       for (const repo of repos) insert.run(repo);
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+    });
   }
 
   bootstrapPending(): string[] {

@@ -54,7 +54,7 @@ describe('monitoring files', () => {
     const used = metricsIn(exprs.join('\n'));
     for (const name of used) expect(exported, name).toContain(name);
     // The views operators look for first.
-    for (const name of ['pullrep_consumer_lag_records', 'pullrep_event_latency_seconds', 'pullrep_syncs_total', 'pullrep_records_handed_to_stage_total', 'pullrep_failed_topic_writes_total', 'pullrep_primary_spool_entries']) {
+    for (const name of ['pullrep_consumer_lag_records', 'pullrep_end_to_end_latency_seconds', 'pullrep_syncs_total', 'pullrep_records_handed_to_stage_total', 'pullrep_failed_topic_writes_total', 'pullrep_primary_spool_entries']) {
       expect(used).toContain(name);
     }
   });

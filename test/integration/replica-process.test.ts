@@ -72,7 +72,7 @@ describe('pullrep replica processes', () => {
     expect(metrics).toContain('pullrep_sync_duration_seconds_bucket');
     expect(metrics).toMatch(/^pullrep_replica_ready 1$/m);
     // Two pushes, two events, each published on the primary and applied here.
-    expect(metrics).toMatch(/^pullrep_event_latency_seconds_count [2-9]$/m);
+    expect(metrics).toMatch(/^pullrep_end_to_end_latency_seconds_count [2-9]$/m);
     // Everything committed: the lag of the events topic comes down to 0 (refreshed every 15 s).
     const eventsTopic = fx.config.topics.events;
     await waitFor(async () => {

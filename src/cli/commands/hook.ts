@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
@@ -17,6 +18,7 @@ export function registerHook(program: Command, runtime: Runtime): void {
       new Option('--type <hook>', 'the hook to install').choices(['post-receive', 'reference-transaction']).default('post-receive'),
     )
     .option('--direct', 'a hook that runs `pullrep publish` itself (starts Node.js on every push), for a primary without `pullrep primary`')
+    .option('--announce-wait', 'tell the pusher in one line what to wait for on a replica (`pullrep wait <repo> <ref> <oid>`); needs primary.root')
     .addHelpText(
       'after',
       `
@@ -28,7 +30,7 @@ input. Running install again changes nothing. The hook calls this Node binary an
 by absolute path (when the spool cannot be written, or with --direct), and passes --config when
 it was given here. See docs/primary.md.`,
     )
-    .action(async (target: string, options: { type: 'post-receive' | 'reference-transaction'; direct?: boolean }) => {
+    .action(async (target: string, options: { type: 'post-receive' | 'reference-transaction'; direct?: boolean; announceWait?: boolean }) => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>(), { role: 'primary' });
       const { installHooks, spoolDirOf, installedCommand } = await import('../../publish/index.js');
       const configFile = program.opts<GlobalOptions>().config;
@@ -42,6 +44,7 @@ it was given here. See docs/primary.md.`,
         cliPath: command,
         configFile: configFile ? resolve(configFile) : undefined,
         mode: options.direct ? 'direct' : 'spool',
+        announceRoot: options.announceWait ? announceRoot(ctx.options.publish.root) : undefined,
         spoolDir: resolve(spoolDirOf(ctx.options.publish)),
       });
       for (const r of results) {
@@ -82,4 +85,10 @@ async function checkRuns(node: string, command: string): Promise<void> {
     execFile(node, [command, '--version'], { timeout: 10_000 }, (err, stdout, stderr) => resolve(err ? `failed: ${oneLine(stderr || err.message)}` : stdout.trim())),
   );
   if (out !== VERSION) throw new Error(`the hook would run ${node} ${command}, which does not answer as pullrep ${VERSION} (${out.slice(0, 200)})`);
+}
+
+/** primary.root as the hook sees it from inside a repository (`pwd -P`): its real path. */
+function announceRoot(root: string): string {
+  if (!root) throw new Error('--announce-wait needs primary.root (PULLREP_PRIMARY_ROOT): the hook names repositories relative to it');
+  return realpathSync(root).replace(/\/+$/, '');
 }

@@ -1,14 +1,32 @@
 import type { Command } from 'commander';
 import { makeContext, reportCommand, type GlobalOptions, type Runtime } from '../context.js';
+import { REPO_STATES } from '../../state/types.js';
+import { printRepoStatus, type RepoStatusOptions } from './status-repos.js';
 
 export function registerStatus(program: Command, runtime: Runtime): void {
   reportCommand(program, 'status', "this replica's consumer lag and outstanding failures; on the primary, the agent, its spool and its last scan")
     .option('--primary', "the primary's view (the default when primary.root is set and replica.root is not)")
     .option('--replica', "the replica's view")
     .option('--partitions', 'every partition of every topic, not one line per topic')
-    .action(async (opts: { json?: boolean; primary?: boolean; replica?: boolean; partitions?: boolean }) => {
+    .option('--repo <name>', 'one repository of this replica: state, lag, last event, sync, failure and verification (no Kafka needed)')
+    .option('--repos', 'every repository of this replica, one line each (no Kafka needed)')
+    .option('--state <state>', `with --repos: only this state (${REPO_STATES.join(', ')})`)
+    .option('--sort <field>', 'with --repos: repo (default), lag (worst first), state or sync')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  pullrep status                      # lag per topic, failures, repositories per state, worst lag
+  pullrep status --repo group/app.git
+  pullrep status --repos --state retrying --sort lag
+  pullrep status --repos --json       # fields: docs/operations.md`,
+    )
+    .action(async (opts: RepoStatusOptions & { primary?: boolean; replica?: boolean; partitions?: boolean }) => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>());
       if (opts.primary && opts.replica) throw new Error('give --primary or --replica, not both');
+      if ((opts.state !== undefined || opts.sort !== undefined) && !opts.repos) throw new Error('--state and --sort go with --repos');
+      if (opts.repo !== undefined && opts.repos) throw new Error('give --repo or --repos, not both');
+      if (opts.repo !== undefined || opts.repos) return printRepoStatus(ctx, opts);
       const onPrimary = opts.primary || (!opts.replica && ctx.options.publish.root !== '' && ctx.options.fetch.root === '');
       if (onPrimary) {
         const { spoolOf } = await import('../../publish/index.js');

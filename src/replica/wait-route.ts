@@ -1,0 +1,45 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../log/index.js';
+import { WaitRequestError, type RefWaiters } from './wait.js';
+
+const PREFIX = '/v1/repos/';
+const SUFFIX = '/wait';
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * GET /v1/repos/<repo>/wait?ref=<ref>&oid=<oid>&timeoutMs=<ms>&orNewer=true (docs/operations.md):
+ * 200 with `{"matched":true,…}` as soon as this replica holds the ref at the oid; 408 with the
+ * current value when the timeout passes first; 400 for a malformed request.
+ */
+export function waitRoute(waiters: RefWaiters, logger: Logger) {
+  return (path: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): boolean => {
+    if (!path.startsWith(PREFIX) || !path.endsWith(SUFFIX) || path.length <= PREFIX.length + SUFFIX.length) return false;
+    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
+    let repo: string;
+    try {
+      repo = decodeURIComponent(path.slice(PREFIX.length, -SUFFIX.length));
+    } catch {
+      json(400, { error: 'the repository name is not valid percent-encoding' });
+      return true;
+    }
+    const ref = query.get('ref') ?? '';
+    const oid = query.get('oid') ?? '';
+    const timeoutText = query.get('timeoutMs');
+    const timeoutMs = timeoutText === null ? DEFAULT_TIMEOUT_MS : Number(timeoutText);
+    const orNewer = query.get('orNewer') === 'true' || query.get('orNewer') === '1';
+    const closed = new AbortController();
+    req.on('close', () => closed.abort());
+    waiters.wait({ repo, ref, oid, timeoutMs, orNewer }).then(
+      (outcome) => {
+        if (closed.signal.aborted && res.writableEnded) return;
+        json(outcome.matched ? 200 : 408, { repo, ref, oid, orNewer, ...outcome });
+      },
+      (err: unknown) => {
+        if (err instanceof WaitRequestError) return json(400, { error: err.message });
+        logger.warn({ err, repo }, 'a wait failed');
+        json(500, { error: 'the wait failed; see the replica log' });
+      },
+    );
+    return true;
+  };
+}
