@@ -79,3 +79,22 @@ describe('a reference-transaction hook', () => {
     expect(events.map((e) => (e.event as RefsUpdatedEvent).refs)).toEqual([[{ ref: 'refs/heads/x', old: ZERO_OID_SHA1, new: 'a'.repeat(40) }]]);
   });
 });
+
+describe('hook install --announce-wait', () => {
+  it.each(['spool', 'direct'] as const)('(%s) tells the pusher in one remote: line what to wait for on a replica', async (mode) => {
+    const { primary, bare } = await primaryWithRepo('team/waited.git');
+    const r = await pullrep(['--config', primary.configFile, 'hook', 'install', bare, '--announce-wait', ...(mode === 'direct' ? ['--direct'] : [])]);
+    expect(r.code, r.stderr).toBe(0);
+    const work = await WorkClone.of(bare);
+    const commit = await work.commit();
+    const pushed = await gitRun(['push', 'origin', 'HEAD:refs/heads/main'], work.dir, minimalEnv(primary.base));
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const lines = pullrepLines(pushed.stderr).filter((l) => l.includes("pullrep wait")).map((l) => l.trimEnd());
+    expect(lines).toEqual([`remote: pullrep: to wait for this push on a replica: pullrep wait team/waited.git refs/heads/main ${commit}`]);
+    // Off by default: a plain install says nothing of it.
+    await installHook(primary, bare, 'post-receive', mode);
+    await work.commit();
+    const quiet = await gitRun(['push', 'origin', 'HEAD:refs/heads/main'], work.dir, minimalEnv(primary.base));
+    expect(quiet.stderr).not.toContain('pullrep wait');
+  });
+});

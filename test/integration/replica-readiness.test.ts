@@ -1,0 +1,99 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomName, tempDir } from '../helpers/git.js';
+import { freePortPair } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait.js';
+import { cliPath, repoRoot } from '../helpers/cli.js';
+
+/** /readyz tells the truth about Kafka: `pullrep replica` against a broker of this test's own, stopped and started. */
+
+const run = promisify(execFile);
+const script = join(repoRoot, 'scripts', 'kafka.sh');
+let port = 0;
+const broker = (command: 'start' | 'stop' | 'purge') => run('bash', [script, command], { env: { ...process.env, PULLREP_KAFKA_PORT: String(port) }, timeout: 180_000 });
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  for (let attempt = 1; ; attempt++) {
+    port = await freePortPair();
+    try {
+      await broker('start');
+      return;
+    } catch (err) {
+      await broker('purge').catch(() => undefined);
+      if (attempt === 3) throw err;
+    }
+  }
+}, 300_000);
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  if (port) await broker('purge');
+}, 60_000);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port: p } = server.address() as AddressInfo;
+      server.close(() => resolve(p));
+    });
+  });
+}
+
+function readyz(httpPort: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    request({ host: '127.0.0.1', port: httpPort, path: '/readyz', timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    })
+      .on('error', () => resolve({ status: 0, body: '' }))
+      .end();
+  });
+}
+
+describe('/readyz', () => {
+  it('is 503 within seconds of the broker going away and 200 again after it returns', async () => {
+    const httpPort = await freePort();
+    const dir = await tempDir('pullrep-readiness-');
+    const config = join(dir, 'replica.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        kafka: { brokers: [`127.0.0.1:${port}`] },
+        topics: { events: randomName('events'), partitions: 1 },
+        primary: { url: `file://${dir}/primary/{repo}` },
+        replica: { name: randomName('rep'), root: join(dir, 'replica'), sessionTimeoutMs: 10_000 },
+        http: { port: httpPort },
+        log: { level: 'warn' },
+      }),
+    );
+    const child = spawn(process.execPath, [cliPath, '--config', config, 'replica'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(child);
+    let log = '';
+    child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
+    await waitFor(async () => (await readyz(httpPort)).status === 200, { timeoutMs: 60_000, what: `ready; log: ${log}` });
+
+    await broker('stop');
+    const stoppedAt = Date.now();
+    const down = await waitFor(async () => {
+      const r = await readyz(httpPort);
+      return r.status === 503 ? r : undefined;
+    }, { timeoutMs: 15_000, what: 'not ready once the broker is gone' });
+    expect(Date.now() - stoppedAt).toBeLessThan(15_000);
+    expect(down.body).toContain('Kafka does not answer');
+    // Still alive: the liveness check is another question.
+    expect(await new Promise<number>((resolve) => request({ host: '127.0.0.1', port: httpPort, path: '/healthz' }, (res) => resolve(res.statusCode ?? 0)).end())).toBe(200);
+
+    await broker('start');
+    await waitFor(async () => (await readyz(httpPort)).status === 200, { timeoutMs: 90_000, what: `ready again; log: ${log}` });
+    child.kill('SIGTERM');
+  });
+});
