@@ -4,13 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { METRIC_NAMES } from '../../src/consumer/metrics.js';
 import { HEAL_METRIC_NAMES } from '../../src/heal/metrics.js';
 import { PRIMARY_METRIC_NAMES } from '../../src/primary/metrics.js';
+import { REPO_METRIC_NAMES } from '../../src/replica/repo-metrics.js';
 import { repoRoot, run } from '../helpers/cli.js';
 import { available } from '../helpers/commands.js';
 
 /** deploy/prometheus and deploy/grafana: valid, tested, and about metrics pullrep exports. */
 
 const deploy = join(repoRoot, 'deploy');
-const exported = new Set<string>([...Object.values(METRIC_NAMES), ...Object.values(PRIMARY_METRIC_NAMES), ...Object.values(HEAL_METRIC_NAMES)]);
+const exported = new Set<string>([...Object.values(METRIC_NAMES), ...Object.values(PRIMARY_METRIC_NAMES), ...Object.values(HEAL_METRIC_NAMES), ...Object.values(REPO_METRIC_NAMES)]);
 
 /** Every pullrep_ metric a text names, with the histogram suffixes taken off. */
 function metricsIn(text: string): string[] {
