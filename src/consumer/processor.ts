@@ -189,7 +189,9 @@ export class BatchProcessor {
       metrics.syncs.inc({ result: 'ok' });
       const now = clock.now();
       const lastKind = work.records[work.records.length - 1]?.event.kind;
-      state?.eventsSettled(work.repo, work.records.map(({ event }) => event.id), started);
+      // A whole-repository sync that began after an event was published applied it too; a sync of
+      // some refs applied only its own events (others of the repository may wait in a retry stage).
+      state?.eventsSettled(work.repo, work.records.map(({ event }) => event.id), work.action === 'repository' ? started : null);
       if (work.action === 'delete') state?.deleted(work.repo);
       else if (work.action === 'ignore' && lastKind === 'repo-deleted') state?.missingOnPrimary(work.repo, now);
       else if (work.action !== 'ignore') {

@@ -123,7 +123,7 @@ class Engine implements ReplicaFetcher {
   async deleteRepository(repo: string, options: SyncOptions = {}): Promise<{ deleted: boolean }> {
     let deleted = false;
     await this.locked(repo, options, async (ctx) => {
-      if (existsSync(ctx.path)) {
+      if (existsSync(ctx.path) && options.stillDelete?.() !== false) {
         checkDeletable(this.root, repo, ctx.path);
         await rm(ctx.path, { recursive: true, force: true });
         deleted = true;

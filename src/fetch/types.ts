@@ -29,6 +29,11 @@ export interface SyncOptions {
    * Default true; self-healing resyncs leave it out, since no event they stand for moves HEAD.
    */
   followHead?: boolean;
+  /**
+   * deleteRepository only: checked in the repository's turn, right before deleting; when it says
+   * false, nothing is deleted (the repository came back while the deletion waited for its turn).
+   */
+  stillDelete?: () => boolean;
 }
 
 export interface SyncResult {

@@ -22,14 +22,14 @@ export class KeyedQueue<T> {
       run: (key: string, item: T) => Promise<void>;
       /** Merges an item for a key that already waits (default: the newer one wins). */
       merge?: (waiting: T, added: T) => T;
-      /** An item added for a key that is running now is dropped (the running one does the same work). */
-      dropWhileRunning?: boolean;
+      /** Whether an item added for a key that is running now is dropped (the running one does the same work). */
+      dropWhileRunning?: (item: T) => boolean;
     },
   ) {}
 
   add(key: string, item: T): void {
     if (this.stopped) return;
-    if (this.options.dropWhileRunning && this.runningKeys.has(key)) return;
+    if (this.runningKeys.has(key) && this.options.dropWhileRunning?.(item)) return;
     const current = this.waiting.get(key);
     this.waiting.set(key, current === undefined ? item : (this.options.merge?.(current, item) ?? item));
     this.pump();

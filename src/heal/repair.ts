@@ -23,11 +23,17 @@ export interface RepairDeps {
   now(): number;
   logger: Logger;
   signal?: AbortSignal | undefined;
+  /**
+   * Events of the repository are on their way (taken by the consumer, not applied yet): a
+   * difference now is lag, not drift, and verification leaves it to them.
+   */
+  busy?: (repo: string) => boolean;
 }
 
 /** What a verification of one repository did. */
 export interface Verified {
-  result: VerifyOutcome;
+  /** `skipped`: events of it are on their way (see RepairDeps.busy); nothing was recorded. */
+  result: VerifyOutcome | 'skipped';
   /** The primary was asked (the catalog did not settle it). */
   askedPrimary: boolean;
 }
@@ -43,6 +49,8 @@ export interface Verified {
 export async function verifyRepository(repo: string, deps: RepairDeps): Promise<Verified> {
   const { catalog, sides, state, logger, signal } = deps;
   const log = logger.child({ repo });
+  if (deps.busy?.(repo)) return { result: 'skipped', askedPrimary: false };
+  const started = deps.now();
   const local = await sides.local(repo, signal);
   const entry = catalog.get(repo);
   const done = (result: VerifyOutcome, askedPrimary: boolean, checksum: string | null, s: RepoStateName): Verified => {
@@ -56,7 +64,11 @@ export async function verifyRepository(repo: string, deps: RepairDeps): Promise<
     const after = await sides.local(repo, signal);
     return done('repaired', false, after.kind === 'present' ? after.checksum : null, after.kind === 'present' ? 'synced' : 'mismatch');
   }
-  if (local.kind === 'present' && entry && local.checksum === entry.checksum) return done('equal', false, local.checksum, 'synced');
+  if (local.kind === 'present' && entry && local.checksum === entry.checksum) {
+    // Equal to the primary as the catalog saw it then: every event published by then is applied.
+    state.eventsSettled(repo, [], Date.parse(entry.updatedAt));
+    return done('equal', false, local.checksum, 'synced');
+  }
   if (local.kind === 'absent' && !entry) {
     // Nothing here and nothing to hold: a tombstone of a repository this replica never had.
     state.deleted(repo);
@@ -69,20 +81,26 @@ export async function verifyRepository(repo: string, deps: RepairDeps): Promise<
       return { result: 'missing-on-primary', askedPrimary: true };
     }
     if (deps.applyDeletes && catalog.deleted(repo)) {
-      await deps.fetcher.deleteRepository(repo, { signal });
+      // Checked again in the repository's turn: it may have come back meanwhile.
+      const { deleted } = await deps.fetcher.deleteRepository(repo, { signal, stillDelete: () => catalog.deleted(repo) });
+      if (!deleted) return { result: 'skipped', askedPrimary: true };
       state.deleted(repo);
       log.info('deleted: the catalog has a tombstone and the primary confirms the repository is gone');
       return { result: 'missing-on-primary', askedPrimary: true };
     }
     return done('missing-on-primary', true, local.checksum, 'missing-on-primary');
   }
-  if (local.kind === 'present' && local.checksum === primary) return done('equal', true, local.checksum, 'synced');
+  if (local.kind === 'present' && local.checksum === primary) {
+    state.eventsSettled(repo, [], started);
+    return done('equal', true, local.checksum, 'synced');
+  }
+  if (deps.busy?.(repo)) return { result: 'skipped', askedPrimary: true };
   log.warn({ replica: local.kind === 'present' ? local.checksum : null, primary, catalog: entry?.checksum ?? null }, 'verification: the replica differs from the primary; repairing');
   state.setState(repo, 'mismatch', deps.now());
-  const started = deps.now();
+  const repairStarted = deps.now();
   await deps.fetcher.syncRepository(repo, { signal });
-  state.syncSucceeded(repo, { at: deps.now(), durationMs: deps.now() - started });
-  state.eventsSettled(repo, [], started);
+  state.syncSucceeded(repo, { at: deps.now(), durationMs: deps.now() - repairStarted });
+  state.eventsSettled(repo, [], repairStarted);
   const after = await sides.local(repo, signal);
   return done('repaired', true, after.kind === 'present' ? after.checksum : null, 'synced');
 }
@@ -104,6 +122,7 @@ export async function resyncRepository(repo: string, deps: RepairDeps, options: 
     const local = await sides.local(repo, signal, { objects: false });
     if (entry && local.kind === 'present' && local.checksum === entry.checksum) {
       state.verified(repo, { at: deps.now(), result: 'equal', checksum: local.checksum, state: 'synced' });
+      state.eventsSettled(repo, [], Date.parse(entry.updatedAt));
       return 'equal';
     }
   }

@@ -43,6 +43,10 @@ export interface SelfHealingDeps {
 type Resync = { reason: 'bootstrap' | 'gap'; gaps: number[] };
 const BOOTSTRAPPED = 'bootstrapped';
 const EVENTS_PARTITIONS = 'events-partitions';
+/** Events of a repository taken less than this long ago and not applied yet make verification wait for them. */
+const BUSY_MS = 10 * 60 * 1000;
+/** The longest one timer may wait (setTimeout's limit). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How often a catalog that could not be read is tried again. */
 const CATALOG_RETRY_MS = 10_000;
 
@@ -77,14 +81,26 @@ export class SelfHealing {
   private sweepRunning = false;
   private readonly deps: RepairDeps;
   private warnedPace = false;
-  private bootstrapping = false;
+  /** The first assignment came: which repositories this member owns is known. */
+  private assignedOnce = false;
   /** Repositories this process queued for the bootstrap (each once). */
   private readonly bootstrapQueued = new Set<string>();
   /** Stops running repairs' git processes on stop(). */
   private readonly abort = new AbortController();
 
   constructor(private readonly d: SelfHealingDeps) {
-    this.deps = { ...d.repair, catalog: d.catalog, state: d.store, now: () => d.clock.now(), logger: d.logger, signal: this.abort.signal };
+    this.deps = {
+      ...d.repair,
+      catalog: d.catalog,
+      state: d.store,
+      now: () => d.clock.now(),
+      logger: d.logger,
+      signal: this.abort.signal,
+      busy: (repo) => {
+        const since = d.store.oldestPending(repo);
+        return since !== null && d.clock.now() - since < BUSY_MS;
+      },
+    };
     this.resyncs = new KeyedQueue<Resync>({
       concurrency: d.options.resyncConcurrency,
       minGapMs: 0,
@@ -97,7 +113,9 @@ export class SelfHealing {
       minGapMs: 1000 / d.options.verifyRatePerSecond,
       clock: d.clock,
       run: (repo) => this.verify(repo),
-      dropWhileRunning: true,
+      // A sweep's verification of a repository being verified is redundant; a priority one (a
+      // tombstone, after a gap) runs again after it, since the running one may predate its cause.
+      dropWhileRunning: (item) => item === 'sweep',
     });
   }
 
@@ -114,14 +132,27 @@ export class SelfHealing {
   /** Follows the catalog; while it cannot be read (no primary agent yet), tries again every CATALOG_RETRY_MS. */
   private follow(again: boolean): void {
     const { kafka, catalog, logger } = this.d;
-    const follower = kafka.follow(this.d.catalogTopic, (_partition, message) => catalog.apply(message));
+    let caught = false;
+    const follower = kafka.follow(
+      this.d.catalogTopic,
+      (_partition, message) => catalog.apply(message),
+      (err) => {
+        if (!caught || this.stopped) return;
+        // Stopped following after it was read: read it again (what the view holds stays).
+        logger.error({ err, topic: this.d.catalogTopic }, 'following the catalog stopped; reading it again');
+        void follower.stop().finally(() => {
+          if (!this.stopped) this.retryTimer = this.d.clock.setTimer(() => this.follow(true), CATALOG_RETRY_MS);
+        });
+      },
+    );
     this.follower = follower;
     follower.caughtUp.then(
       () => {
+        caught = true;
         if (this.stopped) return;
         catalog.markLoaded();
         logger.info({ repositories: catalog.size, topic: this.d.catalogTopic }, 'catalog read');
-        this.plan();
+        this.guard('planning', () => this.plan());
       },
       (err: unknown) => {
         if (this.stopped) return;
@@ -173,10 +204,17 @@ export class SelfHealing {
   assign(assignment: Record<string, number[]>): void {
     this.assignment = assignment;
     this.owned = new Set(assignment[this.d.eventsTopic] ?? []);
+    this.assignedOnce = true;
     this.resyncs.retain((repo) => this.owns(repo));
     this.verifications.retain((repo) => this.owns(repo));
+    for (const repo of [...this.bootstrapQueued]) if (!this.owns(repo)) this.bootstrapQueued.delete(repo);
+    // A gap's repositories that moved to another member are no longer this one's to heal.
+    for (const [id, remaining] of [...this.gapRemaining]) {
+      for (const repo of [...remaining]) if (!this.owns(repo)) remaining.delete(repo);
+      if (remaining.size === 0) this.guard('a healed gap', () => this.gapDone(id));
+    }
     void this.checkGaps(assignment).catch((err: unknown) => this.d.logger.warn({ err }, 'could not compare positions with the log start; checking again at the next assignment'));
-    if (this.d.catalog.ready) this.plan();
+    if (this.d.catalog.ready) this.guard('planning', () => this.plan());
   }
 
   /** Asks for a verification of a repository now (ahead of the sweep). */
@@ -192,7 +230,12 @@ export class SelfHealing {
     this.abort.abort();
     this.resyncs.stop();
     this.verifications.stop();
-    await Promise.allSettled([this.follower?.stop(), this.resyncs.idle(), this.verifications.idle()]);
+    await this.follower?.stop();
+  }
+
+  /** After stop(): resolves once running repairs are done (they were aborted; one waiting for a fetch slot gets one when event syncs end). */
+  async idle(): Promise<void> {
+    await Promise.allSettled([this.resyncs.idle(), this.verifications.idle()]);
   }
 
   private owns(repo: string): boolean {
@@ -238,12 +281,25 @@ export class SelfHealing {
       if (gap.lost !== null) this.d.metrics.gapOffsets.inc({ topic: gap.topic }, Number(gap.lost));
       this.pendingGaps.push(gap);
     }
-    if (this.d.catalog.ready) this.plan();
+    if (this.d.catalog.ready) this.guard('planning', () => this.plan());
+  }
+
+  /**
+   * Runs a step whose failure (the state cannot be written: busy, disk full) must not stop the
+   * replica: logged, and the next assignment, sweep or start tries again.
+   */
+  private guard(what: string, step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      this.d.logger.warn({ err }, `self-healing: ${what} failed; tried again later`);
+    }
   }
 
   /** With the catalog read: queues the bootstrap and the gaps' resyncs, starts the sweep. */
   private plan(): void {
-    if (this.stopped) return;
+    // Both the catalog and this member's share of the partitions must be known.
+    if (this.stopped || !this.assignedOnce) return;
     const { store, catalog, clock } = this.d;
     const now = clock.now();
     for (const gap of this.pendingGaps.splice(0)) {
@@ -255,31 +311,35 @@ export class SelfHealing {
     }
     // A tombstone read with the catalog: the replica's copy is marked (or deleted) at once.
     for (const repo of catalog.deletedRepositories()) if (this.owns(repo)) this.verifications.add(repo, 'priority');
-    if (store.meta(BOOTSTRAPPED) === undefined) {
-      store.planBootstrap(catalog.repositories().filter((repo) => this.owns(repo)));
-      const pending = store.bootstrapPending().filter((repo) => this.owns(repo));
-      if (pending.length && !this.bootstrapping) this.d.logger.info({ repositories: pending.length }, 'bootstrapping from the catalog');
-      this.bootstrapping = true;
+    // The bootstrap covers the whole catalog, whichever process of the replica owns each
+    // repository; each works on its own share, and it is done once no repository is left.
+    if (store.meta(BOOTSTRAPPED) === undefined) store.planBootstrap(catalog.repositories());
+    const pending = store.bootstrapPending().filter((repo) => this.owns(repo) && !this.bootstrapQueued.has(repo));
+    if (pending.length) {
+      this.d.logger.info({ repositories: pending.length }, 'bootstrapping from the catalog');
       for (const repo of pending) {
-        if (this.bootstrapQueued.has(repo)) continue;
         this.bootstrapQueued.add(repo);
         this.resyncs.add(repo, { reason: 'bootstrap', gaps: [] });
       }
-      void this.resyncs.idle().then(() => this.finishBootstrap());
-    } else {
-      this.startSweep();
+      void this.resyncs.idle().then(() => this.guard('finishing the bootstrap', () => this.finishBootstrap()));
+    } else if (this.resyncs.size === 0 && this.resyncs.active === 0) {
+      this.finishBootstrap();
     }
   }
 
+  /** This member's share of the bootstrap is done: the sweep starts (at once after a bootstrap); the mark is set once every share is. */
   private finishBootstrap(): void {
     const { store, logger } = this.d;
-    if (this.stopped || store.meta(BOOTSTRAPPED) !== undefined) return;
-    if (store.bootstrapPending().some((repo) => this.owns(repo))) return;
-    const { total } = store.bootstrapProgress();
-    store.setMeta(BOOTSTRAPPED, new Date(this.d.clock.now()).toISOString());
-    logger.info({ repositories: total }, `bootstrap done: ${counted(total, 'repository', 'repositories')}`);
-    this.bootstrapping = false;
-    this.startSweep(true);
+    if (this.stopped) return;
+    const pending = store.bootstrapPending();
+    if (pending.some((repo) => this.owns(repo))) return;
+    const first = store.meta(BOOTSTRAPPED) === undefined;
+    if (first && pending.length === 0) {
+      const { total } = store.bootstrapProgress();
+      store.setMeta(BOOTSTRAPPED, new Date(this.d.clock.now()).toISOString());
+      logger.info({ repositories: total }, `bootstrap done: ${counted(total, 'repository', 'repositories')}`);
+    }
+    this.startSweep(first);
   }
 
   private async resync(repo: string, job: Resync): Promise<void> {
@@ -293,11 +353,13 @@ export class SelfHealing {
       logger.warn({ repo, reason: job.reason, err: (err as Error).message }, 'resync failed; verification tries again');
     }
     metrics.resyncs.inc({ reason: job.reason, result });
-    if (job.reason === 'bootstrap' || store.meta(BOOTSTRAPPED) === undefined) store.bootstrapDone(repo, this.d.clock.now());
+    this.guard('recording the bootstrap', () => {
+      if (job.reason === 'bootstrap' || store.meta(BOOTSTRAPPED) === undefined) store.bootstrapDone(repo, this.d.clock.now());
+    });
     for (const id of job.gaps) {
       const remaining = this.gapRemaining.get(id);
       remaining?.delete(repo);
-      if (remaining?.size === 0) this.gapDone(id);
+      if (remaining?.size === 0) this.guard('recording a healed gap', () => this.gapDone(id));
     }
     // Right after a gap's resync, verified like every repository (cheap when it now agrees).
     if (job.reason === 'gap') this.verifications.add(repo, 'priority');
@@ -331,7 +393,9 @@ export class SelfHealing {
   private startSweep(now = false): void {
     if (this.sweepRunning || this.stopped || this.d.options.verifyIntervalMs <= 0) return;
     this.sweepRunning = true;
-    void this.sweep(now).finally(() => (this.sweepRunning = false));
+    void this.sweep(now)
+      .catch((err: unknown) => this.d.logger.warn({ err }, 'self-healing: the verification sweep stopped; it starts again at the next assignment'))
+      .finally(() => (this.sweepRunning = false));
   }
 
   private async sweep(immediately: boolean): Promise<void> {
@@ -362,7 +426,7 @@ export class SelfHealing {
     return new Promise((resolve) => {
       if (this.stopped) return resolve();
       this.wake = resolve;
-      this.sweepTimer = this.d.clock.setTimer(resolve, ms);
+      this.sweepTimer = this.d.clock.setTimer(resolve, Math.min(ms, MAX_TIMER_MS));
     });
   }
 }

@@ -24,7 +24,13 @@ export async function startHttpEndpoint(deps: {
   route?: (path: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse) => boolean;
 }): Promise<HttpEndpoint> {
   const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request target\n');
+      return;
+    }
     const path = url.pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();

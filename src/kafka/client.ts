@@ -41,7 +41,7 @@ export interface KafkaClient {
   /** Reads a topic from its beginning to the end offsets found at the start. */
   readToEnd(topic: string, onRecord: (partition: number, message: ConsumedMessage) => void, options?: ReadToEndOptions): Promise<void>;
   /** Reads a topic from its beginning and keeps following it until stopped. */
-  follow(topic: string, onRecord: (partition: number, message: ConsumedMessage) => void): TopicFollower;
+  follow(topic: string, onRecord: (partition: number, message: ConsumedMessage) => void, onFatal?: (err: unknown) => void): TopicFollower;
   /**
    * Called whenever a group consumer of this client finds its position out of range and resets
    * it to the log start: the events between were never read and are gone.
@@ -140,7 +140,7 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
     batchSource: (options) => batchSource(kafka, options),
     boundedProducer: (options) => new BoundedProducer(kafka, options),
     readToEnd: async (topic, onRecord, options) => (await reachable(), readToEnd(kafka, topic, onRecord, options)),
-    follow: (topic, onRecord) => followTopic(kafka, topic, onRecord),
+    follow: (topic, onRecord, onFatal) => followTopic(kafka, topic, onRecord, onFatal),
     onOffsetReset: (listener) => void resets.add(listener),
   };
 }

@@ -11,7 +11,7 @@ import type { ConsumedMessage, TopicFollower } from './types.js';
  * (each start reads the topic again, as a compacted topic is meant to be read) and is deleted on
  * stop.
  */
-export function followTopic(kafka: Kafka, topic: string, onRecord: (partition: number, message: ConsumedMessage) => void): TopicFollower {
+export function followTopic(kafka: Kafka, topic: string, onRecord: (partition: number, message: ConsumedMessage) => void, onFatal?: (err: unknown) => void): TopicFollower {
   const groupId = `pullrep-follower-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500, readUncommitted: false });
   let caught!: () => void;
@@ -35,6 +35,12 @@ export function followTopic(kafka: Kafka, topic: string, onRecord: (partition: n
         if (pending.size === 0) caught();
       };
       if (pending.size === 0) caught();
+      // A crash the client does not restart from: before catching up, caughtUp rejects; after, the owner is told.
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (payload.restart) return;
+        failed(payload.error);
+        onFatal?.(payload.error);
+      });
       // Batches of only transaction markers or aborted records never reach eachBatch.
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         if (payload.topic === topic) reached(payload.partition, BigInt(payload.lastOffset) + 1n);

@@ -20,7 +20,7 @@ export interface ReplicaServiceParts {
   /** Ended (each told the ref's value now) before the consumer closes. */
   waiters?: { close(): Promise<void> } | undefined;
   /** Stopped with housekeeping: bootstrap, gap repair, verification (running repairs finish). */
-  healing?: { stop(): Promise<void> } | undefined;
+  healing?: { stop(): Promise<void>; idle(): Promise<void> } | undefined;
   /** Released last on shutdown (the member slot). */
   release?: (() => Promise<void>) | undefined;
 }
@@ -79,6 +79,7 @@ export class ReplicaService {
       ['stopping the broker probe', () => this.parts.probe?.stop()],
       ['ending the waits', () => this.parts.waiters?.close()],
       ['closing the consumer', () => this.parts.consumer.close(this.parts.shutdownGraceMs)],
+      ['waiting for repairs to stop', () => this.parts.healing?.idle()],
       ['closing the fetcher', () => this.parts.fetcher.close()],
       ['closing the HTTP endpoint', () => this.parts.http?.close()],
       ['closing the state and releasing the member slot', () => this.parts.release?.()],

@@ -27,14 +27,18 @@ export function waitRoute(waiters: RefWaiters, logger: Logger) {
     const timeoutText = query.get('timeoutMs');
     const timeoutMs = timeoutText === null ? DEFAULT_TIMEOUT_MS : Number(timeoutText);
     const orNewer = query.get('orNewer') === 'true' || query.get('orNewer') === '1';
-    const closed = new AbortController();
-    req.on('close', () => closed.abort());
-    waiters.wait({ repo, ref, oid, timeoutMs, orNewer }).then(
+    // The client went away: its wait ends (no waiter, timer or interval is left behind).
+    const gone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableEnded) gone.abort();
+    });
+    waiters.wait({ repo, ref, oid, timeoutMs, orNewer }, gone.signal).then(
       (outcome) => {
-        if (closed.signal.aborted && res.writableEnded) return;
+        if (gone.signal.aborted) return;
         json(outcome.matched ? 200 : 408, { repo, ref, oid, orNewer, ...outcome });
       },
       (err: unknown) => {
+        if (gone.signal.aborted) return;
         if (err instanceof WaitRequestError) return json(400, { error: err.message });
         logger.warn({ err, repo }, 'a wait failed');
         json(500, { error: 'the wait failed; see the replica log' });

@@ -38,60 +38,99 @@ export function checkWaitRequest(r: { repo: string; ref: string; oid: string; ti
 
 interface Waiter {
   request: WaitRequest;
-  started: number;
-  done: (outcome: WaitOutcome) => void;
-  timer: NodeJS.Timeout;
+  /** Looks at the ref again; `last` ends the wait whatever it finds. */
+  look(last: boolean): void;
 }
 
 /**
+ * How often a waiter also reads its ref by itself: a sync made by another process of the same
+ * replica (they share replica.root) does not wake this one. A file read, no git process.
+ */
+const FALLBACK_LOOK_MS = 1000;
+
+/**
  * Readers waiting until this replica holds a ref at a value (`pullrep wait`, GET /v1/repos/…/wait).
- * A wait is answered by the sync path: every sync that succeeded tells `synced(repo)`, and only the
- * waiters of that repository look at their ref again (a file read; `merge-base` for --or-newer).
- * Nothing polls git.
+ * A wait is answered by the sync path: every sync that succeeds in this process calls
+ * `synced(repo)`, and only the waiters of that repository look at their ref again (a file read;
+ * `merge-base` for --or-newer). A waiter is registered before its first look, so a sync that
+ * lands meanwhile is not missed.
  */
 export class RefWaiters {
   private readonly byRepo = new Map<string, Set<Waiter>>();
 
-  constructor(private readonly deps: { root: string; env: NodeJS.ProcessEnv; now?: () => number }) {}
+  constructor(private readonly deps: { root: string; env: NodeJS.ProcessEnv; now?: () => number; fallbackLookMs?: number }) {}
 
   private now(): number {
     return (this.deps.now ?? Date.now)();
   }
 
-  async wait(request: WaitRequest): Promise<WaitOutcome> {
-    checkWaitRequest(request);
+  /** Resolves when the ref holds the oid, when the timeout passes, or when `signal` aborts (the client went away). */
+  wait(request: WaitRequest, signal?: AbortSignal): Promise<WaitOutcome> {
+    try {
+      checkWaitRequest(request);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     const started = this.now();
-    const first = await this.check(request);
-    if (first.matched || request.timeoutMs === 0) return { ...first, waitedMs: this.now() - started };
-    return new Promise<WaitOutcome>((resolve) => {
+    return new Promise<WaitOutcome>((resolve, reject) => {
       const set = this.byRepo.get(request.repo) ?? new Set<Waiter>();
       this.byRepo.set(request.repo, set);
-      const waiter: Waiter = {
-        request,
-        started,
-        done: (outcome) => {
-          clearTimeout(waiter.timer);
-          set.delete(waiter);
-          if (set.size === 0 && this.byRepo.get(request.repo) === set) this.byRepo.delete(request.repo);
-          resolve(outcome);
-        },
-        timer: setTimeout(() => {
-          void this.check(request).then((now) => waiter.done({ ...now, waitedMs: this.now() - started }));
-        }, request.timeoutMs),
+      let finished = false;
+      let looking = false;
+      let again = false;
+      const end = (): void => {
+        finished = true;
+        clearTimeout(timer);
+        clearInterval(fallback);
+        signal?.removeEventListener('abort', onAbort);
+        set.delete(waiter);
+        if (set.size === 0 && this.byRepo.get(request.repo) === set) this.byRepo.delete(request.repo);
+      };
+      const look = (last: boolean): void => {
+        if (finished) return;
+        // One look at a time; a wake-up meanwhile looks once more after it.
+        if (looking && !last) {
+          again = true;
+          return;
+        }
+        looking = true;
+        this.check(request).then(
+          (outcome) => {
+            looking = false;
+            if (finished) return;
+            if (outcome.matched || last) {
+              end();
+              resolve({ ...outcome, waitedMs: this.now() - started });
+            } else if (again) {
+              again = false;
+              look(false);
+            }
+          },
+          (err: unknown) => {
+            looking = false;
+            if (finished) return;
+            end();
+            reject(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+      };
+      const waiter: Waiter = { request, look };
+      const onAbort = () => {
+        if (finished) return;
+        end();
+        resolve({ matched: false, current: null, waitedMs: this.now() - started });
       };
       set.add(waiter);
+      const timer = setTimeout(() => look(true), request.timeoutMs);
+      const fallback = setInterval(() => look(false), this.deps.fallbackLookMs ?? FALLBACK_LOOK_MS);
+      signal?.addEventListener('abort', onAbort);
+      look(request.timeoutMs === 0);
     });
   }
 
   /** A sync of `repo` succeeded: its waiters look again. */
   synced(repo: string): void {
-    const set = this.byRepo.get(repo);
-    if (!set) return;
-    for (const waiter of [...set]) {
-      void this.check(waiter.request).then((outcome) => {
-        if (outcome.matched) waiter.done({ ...outcome, waitedMs: this.now() - waiter.started });
-      });
-    }
+    for (const waiter of [...(this.byRepo.get(repo) ?? [])]) waiter.look(false);
   }
 
   get size(): number {
@@ -101,9 +140,9 @@ export class RefWaiters {
   }
 
   /** Ends every wait (shutdown): each gets what the replica holds now. */
-  async close(): Promise<void> {
-    const all = [...this.byRepo.values()].flatMap((set) => [...set]);
-    await Promise.all(all.map(async (w) => w.done({ ...(await this.check(w.request)), waitedMs: this.now() - w.started })));
+  close(): Promise<void> {
+    for (const set of [...this.byRepo.values()]) for (const waiter of [...set]) waiter.look(true);
+    return Promise.resolve();
   }
 
   private async check(r: WaitRequest): Promise<{ matched: boolean; current: string | null }> {

@@ -78,6 +78,7 @@ const BUSY_TIMEOUT_MS = 5000;
  */
 export class SyncStateStore implements SyncRecorder {
   private readonly db: DatabaseSync;
+  private open = true;
   private readonly statements = new Map<string, StatementSync>();
 
   private constructor(db: DatabaseSync) {
@@ -87,8 +88,9 @@ export class SyncStateStore implements SyncRecorder {
   /** Opens (creating when missing) the state of the replica whose root this is. */
   static open(root: string): SyncStateStore {
     mkdirSync(join(root, STATE_DIR), { recursive: true, mode: 0o700 });
-    const db = new DatabaseSync(statePath(root), { timeout: BUSY_TIMEOUT_MS });
-    db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;');
+    const db = new DatabaseSync(statePath(root));
+    // The busy timeout as a pragma: the constructor's option is newer than node:sqlite itself.
+    db.exec(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;`);
     db.exec(SCHEMA);
     return new SyncStateStore(db);
   }
@@ -96,12 +98,15 @@ export class SyncStateStore implements SyncRecorder {
   /** Opens an existing state for reading (status); undefined when the replica has none yet. */
   static openReadOnly(root: string): SyncStateStore | undefined {
     if (!existsSync(statePath(root))) return undefined;
-    const db = new DatabaseSync(statePath(root), { readOnly: true, timeout: BUSY_TIMEOUT_MS });
+    const db = new DatabaseSync(statePath(root), { readOnly: true });
+    db.exec(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS};`);
     return new SyncStateStore(db);
   }
 
   close(): void {
-    if (this.db.isOpen) this.db.close();
+    if (!this.open) return;
+    this.open = false;
+    this.db.close();
   }
 
   private sql(text: string): StatementSync {
@@ -166,7 +171,12 @@ export class SyncStateStore implements SyncRecorder {
   }
 
   syncSucceeded(repo: string, done: { at: number; durationMs: number; eventId?: string | undefined; publishedAt?: number | undefined }): void {
-    const columns: Record<string, string | number | null> = { state: 'synced', stage: null, last_sync_at: done.at, last_sync_ms: done.durationMs };
+    // Another event of it still waits in a retry stage: it stays retrying (with that stage).
+    const stage = this.get(repo)?.stage ?? null;
+    const waiting = stage !== null && this.oldestPending(repo) !== null;
+    const columns: Record<string, string | number | null> = waiting
+      ? { state: 'retrying', last_sync_at: done.at, last_sync_ms: done.durationMs }
+      : { state: 'synced', stage: null, last_sync_at: done.at, last_sync_ms: done.durationMs };
     if (done.eventId !== undefined) {
       columns.last_event_id = done.eventId;
       columns.last_event_published_at = done.publishedAt ?? null;

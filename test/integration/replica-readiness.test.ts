@@ -49,13 +49,14 @@ function freePort(): Promise<number> {
 
 function readyz(httpPort: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
-    request({ host: '127.0.0.1', port: httpPort, path: '/readyz', timeout: 2000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port: httpPort, path: '/readyz', timeout: 2000 }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    })
-      .on('error', () => resolve({ status: 0, body: '' }))
-      .end();
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer in 2 s')));
+    req.on('error', (err) => resolve({ status: 0, body: err.message }));
+    req.end();
   });
 }
 
@@ -83,10 +84,13 @@ describe('/readyz', () => {
 
     await broker('stop');
     const stoppedAt = Date.now();
+    let last: { status: number; body: string } | undefined;
     const down = await waitFor(async () => {
-      const r = await readyz(httpPort);
-      return r.status === 503 ? r : undefined;
-    }, { timeoutMs: 15_000, what: 'not ready once the broker is gone' });
+      last = await readyz(httpPort);
+      return last.status === 503 ? last : undefined;
+    }, { timeoutMs: 15_000, what: 'not ready once the broker is gone' }).catch((err: unknown) => {
+      throw new Error(`${String(err)}; last answer ${JSON.stringify(last)}; exit ${child.exitCode}; log: ${log.slice(-3000)}`);
+    });
     expect(Date.now() - stoppedAt).toBeLessThan(15_000);
     expect(down.body).toContain('Kafka does not answer');
     // Still alive: the liveness check is another question.

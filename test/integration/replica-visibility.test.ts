@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pushCommit, readRefs } from '../helpers/git.js';
@@ -155,6 +155,25 @@ describe('per-repository visibility', () => {
     expect(JSON.parse(answer.body)).toMatchObject({ matched: true, current: next });
     expect((await get(port, `/v1/repos/${encodeURIComponent('../etc')}/wait?ref=refs/heads/main&oid=${next}`)).status).toBe(400);
     expect((await get(port, `/v1/repos/${encodeURIComponent(repo.name)}/wait?ref=main&oid=${next}`)).status).toBe(400);
+
+    // A client that goes away leaves no waiter behind.
+    const gone = request({ host: '127.0.0.1', port, path: `/v1/repos/${encodeURIComponent(repo.name)}/wait?ref=refs/heads/main&oid=${never}&timeoutMs=60000` });
+    gone.on('error', () => undefined);
+    gone.end();
+    await waitFor(() => running.waiters.size === 1, { what: 'the wait to be registered' });
+    gone.destroy();
+    await waitFor(() => running.waiters.size === 0, { what: 'the wait of a client that went away to end' });
+
+    // A request target URL parsing refuses is a 400, not the end of the process.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write('GET // HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+      let text = '';
+      socket.on('data', (c: Buffer) => (text += c.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400/);
+    expect((await get(port, '/healthz')).status).toBe(200);
   });
 
   it('10,000 repositories do not make /metrics bigger than the slow-only bound', async () => {

@@ -85,7 +85,7 @@ describe('KeyedQueue', () => {
     const clock = new FakeClock();
     let runs = 0;
     let release: () => void = () => undefined;
-    const queue = new KeyedQueue<number>({ concurrency: 1, minGapMs: 0, clock, dropWhileRunning: true, run: () => ((runs += 1), new Promise<void>((r) => (release = r))) });
+    const queue = new KeyedQueue<number>({ concurrency: 1, minGapMs: 0, clock, dropWhileRunning: () => true, run: () => ((runs += 1), new Promise<void>((r) => (release = r))) });
     queue.add('a', 1);
     queue.add('a', 2);
     release();
