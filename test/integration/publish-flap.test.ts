@@ -1,38 +1,23 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RefsUpdatedEvent } from '../../src/events/index.js';
 import { testKafka } from '../helpers/kafka.js';
 import { makeBareRepo, WorkClone } from '../helpers/git.js';
 import { waitFor } from '../helpers/wait.js';
-import { freePortPair } from '../helpers/ports.js';
-import { gitRun, makePrimary, minimalEnv, pullrep, repoRoot, topicEvents } from './publish-helpers.js';
-
-const run = promisify(execFile);
-const script = join(repoRoot, 'scripts', 'kafka.sh');
+import { ownBroker, type OwnBroker } from '../helpers/broker.js';
+import { gitRun, makePrimary, minimalEnv, pullrep, topicEvents } from './publish-helpers.js';
 
 /** A broker of this test's own, on its own port, that the test stops and starts. */
+let own: OwnBroker | undefined;
 let port = 0;
-const broker = (command: 'start' | 'stop' | 'purge') =>
-  run('bash', [script, command], { env: { ...process.env, PULLREP_KAFKA_PORT: String(port) }, timeout: 180_000 });
+const broker = (command: 'start' | 'stop') => (command === 'start' ? own?.start() : own?.stop());
 
 beforeAll(async () => {
-  // A pair that was free can still be taken before the broker binds it: try another then.
-  for (let attempt = 1; ; attempt++) {
-    port = await freePortPair();
-    try {
-      await broker('start');
-      return;
-    } catch (err) {
-      await broker('purge').catch(() => undefined);
-      if (attempt === 3) throw err;
-    }
-  }
+  own = await ownBroker();
+  port = own.port;
 }, 300_000);
 
 afterAll(async () => {
-  if (port) await broker('purge');
+  await own?.purge();
 }, 60_000);
 
 describe('concurrent pushes while the broker flaps', () => {

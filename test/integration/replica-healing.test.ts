@@ -73,6 +73,22 @@ function requestsFor(f: ReplicaFixture, repo: string): number {
   return f.server.requests.filter((r) => r.path.startsWith(`/${repo}/`)).length;
 }
 
+/**
+ * `count` repositories with `commits` commits each on the primary, the agent's catalog holding
+ * them, and a replica that has bootstrapped them.
+ */
+async function replicated(f: ReplicaFixture & { catalog: string }, count = 1, commits = 1) {
+  const repos = await Promise.all(Array.from({ length: count }, () => f.newRepo()));
+  for (const r of repos) for (let i = 0; i < commits; i++) await pushCommit(r.primary);
+  await startAgent(f);
+  await catalogHas(f, repos);
+  const { running } = await f.startReplica();
+  for (const r of repos) await f.converged(r);
+  const repo = repos[0];
+  if (!repo) throw new Error('no repository');
+  return { repo, repos, running };
+}
+
 describe('self-healing replicas', () => {
   it('bootstraps a new replica from the catalog: every repository of a primary that never sent an event', async () => {
     const f = await healingFixture();
@@ -165,12 +181,7 @@ describe('self-healing replicas', () => {
 
   it('clones afresh a replica repository whose tip object is corrupted', async () => {
     const f = await healingFixture({ 'replica.verifyIntervalMs': 1500 });
-    const repo = await f.newRepo();
-    for (let i = 0; i < 3; i++) await pushCommit(repo.primary);
-    await startAgent(f);
-    await catalogHas(f, [repo]);
-    const { running } = await f.startReplica();
-    await f.converged(repo);
+    const { repo, running } = await replicated(f, 1, 3);
     const tip = (await readRefs(repo.replica))['refs/heads/main'] ?? '';
     await corruptObject(repo.replica, tip);
     await expect(git(['cat-file', '-p', tip], { cwd: repo.replica })).rejects.toThrow();
@@ -182,12 +193,7 @@ describe('self-healing replicas', () => {
 
   it('marks a repository the catalog tombstones as missing-on-primary and keeps it (replica.applyDeletes off)', async () => {
     const f = await healingFixture({ 'replica.verifyIntervalMs': 60_000 });
-    const repo = await f.newRepo();
-    await pushCommit(repo.primary);
-    await startAgent(f);
-    await catalogHas(f, [repo]);
-    const { running } = await f.startReplica();
-    await f.converged(repo);
+    const { repo, running } = await replicated(f);
     await rm(repo.primary, { recursive: true, force: true });
     await waitFor(async () => (await catalogOf(f)).get(repo.name) === null, { timeoutMs: 30_000, what: 'a tombstone in the catalog' });
     await waitFor(() => running.store.get(repo.name)?.state === 'missing-on-primary', { timeoutMs: 30_000, what: 'missing-on-primary' });
@@ -196,12 +202,7 @@ describe('self-healing replicas', () => {
 
   it('deletes a tombstoned repository with replica.applyDeletes once the primary confirms it is gone', async () => {
     const f = await healingFixture({ 'replica.verifyIntervalMs': 60_000, 'replica.applyDeletes': true });
-    const repo = await f.newRepo();
-    await pushCommit(repo.primary);
-    await startAgent(f);
-    await catalogHas(f, [repo]);
-    const { running } = await f.startReplica();
-    await f.converged(repo);
+    const { repo, running } = await replicated(f);
     await rm(repo.primary, { recursive: true, force: true });
     await waitFor(() => !existsSync(repo.replica), { timeoutMs: 30_000, what: 'the replica copy to be deleted' });
     expect(running.store.get(repo.name)).toBeUndefined();
@@ -209,12 +210,7 @@ describe('self-healing replicas', () => {
 
   it('a catalog that lies or is malformed deletes nothing and breaks nothing: forged tombstone, bad JSON, hostile name', async () => {
     const f = await healingFixture({ 'replica.verifyIntervalMs': 60_000, 'replica.applyDeletes': true });
-    const repo = await f.newRepo();
-    await pushCommit(repo.primary);
-    await startAgent(f);
-    await catalogHas(f, [repo]);
-    const { running } = await f.startReplica();
-    await f.converged(repo);
+    const { repo, running } = await replicated(f);
     const asked = async () => Number(/pullrep_verification_primary_requests_total (\d+)/.exec(await running.scrape())?.[1] ?? 0);
     const before = await asked();
     await f.send({ topic: f.catalog, messages: [{ key: 'r/bad.git', value: '{not json' }, { key: '../../etc/passwd', value: JSON.stringify({ v: 1, repo: '../../etc/passwd', checksum: '0'.repeat(40), refs: 0, updatedAt: new Date().toISOString(), primary: 'p', source: 'scan' }) }, { key: repo.name, value: null }] });
@@ -229,12 +225,7 @@ describe('self-healing replicas', () => {
 
   it('paces verification: never more than replica.verifyRatePerSecond', async () => {
     const f = await healingFixture({ 'replica.verifyIntervalMs': 500, 'replica.verifyRatePerSecond': 2, 'replica.verifyConcurrency': 2 });
-    const repos = await Promise.all([0, 1, 2, 3, 4, 5].map(() => f.newRepo()));
-    for (const repo of repos) await pushCommit(repo.primary);
-    await startAgent(f);
-    await catalogHas(f, repos);
-    const { running } = await f.startReplica();
-    for (const repo of repos) await f.converged(repo);
+    const { running } = await replicated(f, 6);
     const total = async () => [...(await running.scrape()).matchAll(/^pullrep_verifications_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
     const start = await total();
     const startedAt = Date.now();
@@ -248,12 +239,7 @@ describe('self-healing replicas', () => {
 
   it('asks nothing of the primary while the catalog agrees, and confirms with one ls-remote before repairing when it does not', async () => {
     const f = await healingFixture({ 'replica.verifyIntervalMs': 1000, 'replica.verifyRatePerSecond': 50 });
-    const repos = await Promise.all([0, 1, 2, 3].map(() => f.newRepo()));
-    for (const repo of repos) await pushCommit(repo.primary);
-    await startAgent(f);
-    await catalogHas(f, repos);
-    const { running } = await f.startReplica();
-    for (const repo of repos) await f.converged(repo);
+    const { repos, running } = await replicated(f, 4);
     const verifications = async () => Number(/pullrep_verifications_total\{result="equal"\} (\d+)/.exec(await running.scrape())?.[1] ?? 0);
     await waitFor(async () => (await verifications()) >= 4, { what: 'a first sweep' });
     const before = f.server.requests.length;

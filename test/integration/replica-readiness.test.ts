@@ -1,39 +1,26 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomName, tempDir } from '../helpers/git.js';
-import { freePortPair } from '../helpers/ports.js';
+import { ownBroker, type OwnBroker } from '../helpers/broker.js';
 import { waitFor } from '../helpers/wait.js';
-import { cliPath, repoRoot } from '../helpers/cli.js';
+import { cliPath } from '../helpers/cli.js';
 
 /** /readyz tells the truth about Kafka: `pullrep replica` against a broker of this test's own, stopped and started. */
 
-const run = promisify(execFile);
-const script = join(repoRoot, 'scripts', 'kafka.sh');
-let port = 0;
-const broker = (command: 'start' | 'stop' | 'purge') => run('bash', [script, command], { env: { ...process.env, PULLREP_KAFKA_PORT: String(port) }, timeout: 180_000 });
+let own: OwnBroker | undefined;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  for (let attempt = 1; ; attempt++) {
-    port = await freePortPair();
-    try {
-      await broker('start');
-      return;
-    } catch (err) {
-      await broker('purge').catch(() => undefined);
-      if (attempt === 3) throw err;
-    }
-  }
+  own = await ownBroker();
 }, 300_000);
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-  if (port) await broker('purge');
+  await own?.purge();
 }, 60_000);
 
 function freePort(): Promise<number> {
@@ -68,7 +55,7 @@ describe('/readyz', () => {
     await writeFile(
       config,
       JSON.stringify({
-        kafka: { brokers: [`127.0.0.1:${port}`] },
+        kafka: { brokers: [`127.0.0.1:${own?.port ?? 0}`] },
         topics: { events: randomName('events'), partitions: 1 },
         primary: { url: `file://${dir}/primary/{repo}` },
         replica: { name: randomName('rep'), root: join(dir, 'replica'), sessionTimeoutMs: 10_000 },
@@ -82,7 +69,7 @@ describe('/readyz', () => {
     child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
     await waitFor(async () => (await readyz(httpPort)).status === 200, { timeoutMs: 60_000, what: `ready; log: ${log}` });
 
-    await broker('stop');
+    await own?.stop();
     const stoppedAt = Date.now();
     let last: { status: number; body: string } | undefined;
     const down = await waitFor(async () => {
@@ -96,7 +83,7 @@ describe('/readyz', () => {
     // Still alive: the liveness check is another question.
     expect(await new Promise<number>((resolve) => request({ host: '127.0.0.1', port: httpPort, path: '/healthz' }, (res) => resolve(res.statusCode ?? 0)).end())).toBe(200);
 
-    await broker('start');
+    await own?.start();
     await waitFor(async () => (await readyz(httpPort)).status === 200, { timeoutMs: 90_000, what: `ready again; log: ${log}` });
     child.kill('SIGTERM');
   });
