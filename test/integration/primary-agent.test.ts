@@ -244,7 +244,8 @@ describe('pullrep primary', () => {
     expect(await agent.exited).toBe(0);
     const after = await pullrep(['--config', primary.configFile, 'status']);
     expect(after.stdout).toMatch(/^primary agent {2}not running \(last seen 20\d\d-.*\): pushes wait/m);
-    expect(after.stdout).toMatch(/^last scan {6}20\d\d-\S+ in \d+ ms: 1 repository, 1 listed, 0 removed$/m);
+    // Listed by the scan, or already by the relayed push when the scan reached it (then 0 listed).
+    expect(after.stdout).toMatch(/^last scan {6}20\d\d-\S+ in \d+ ms: 1 repository, [01] listed, 0 removed$/m);
     expect(after.stdout).toMatch(/^hooks {10}1 repository: 1 spooling$/m);
   });
 
