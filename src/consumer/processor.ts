@@ -189,9 +189,9 @@ export class BatchProcessor {
       metrics.syncs.inc({ result: 'ok' });
       const now = clock.now();
       const lastKind = work.records[work.records.length - 1]?.event.kind;
-      // A whole-repository sync that began after an event was published applied it too; a sync of
-      // some refs applied only its own events (others of the repository may wait in a retry stage).
-      state?.eventsSettled(work.repo, work.records.map(({ event }) => event.id), work.action === 'repository' ? started : null);
+      // A sync that began after an event was published applied it too; for a sync of some refs,
+      // only while nothing of the repository waits in a retry stage (those may name other refs).
+      state?.eventsSettled(work.repo, work.records.map(({ event }) => event.id), started, { unlessRetrying: work.action !== 'repository' });
       if (work.action === 'delete') state?.deleted(work.repo);
       else if (work.action === 'ignore' && lastKind === 'repo-deleted') state?.missingOnPrimary(work.repo, now);
       else if (work.action !== 'ignore') {

@@ -79,9 +79,16 @@ export class KeyedQueue<T> {
         }, wait);
         return;
       }
-      const next = this.waiting.entries().next();
-      if (next.done) return;
-      const [key, item] = next.value;
+      // A key that runs now waits for its run to end (one run per key at a time).
+      let next: [string, T] | undefined;
+      for (const entry of this.waiting) {
+        if (!this.runningKeys.has(entry[0])) {
+          next = entry;
+          break;
+        }
+      }
+      if (!next) return;
+      const [key, item] = next;
       this.waiting.delete(key);
       this.running += 1;
       this.runningKeys.add(key);

@@ -11,7 +11,7 @@ export interface HealRecorder {
   syncSucceeded(repo: string, done: { at: number; durationMs: number }): void;
   syncFailed(repo: string, failure: { errorClass: string; message: string; stage: number | null; at: number; next: 'retrying' | 'failed'; nextStage: number | null }): void;
   deleted(repo: string): void;
-  eventsSettled(repo: string, ids: readonly string[], coveredUpTo: number | null): void;
+  eventsSettled(repo: string, ids: readonly string[], coveredUpTo: number | null, options?: { unlessRetrying?: boolean }): void;
 }
 
 export interface RepairDeps {
@@ -99,8 +99,8 @@ export async function verifyRepository(repo: string, deps: RepairDeps): Promise<
   state.setState(repo, 'mismatch', deps.now());
   const repairStarted = deps.now();
   await deps.fetcher.syncRepository(repo, { signal });
-  state.syncSucceeded(repo, { at: deps.now(), durationMs: deps.now() - repairStarted });
   state.eventsSettled(repo, [], repairStarted);
+  state.syncSucceeded(repo, { at: deps.now(), durationMs: deps.now() - repairStarted });
   const after = await sides.local(repo, signal);
   return done('repaired', true, after.kind === 'present' ? after.checksum : null, 'synced');
 }
@@ -138,7 +138,7 @@ export async function resyncRepository(repo: string, deps: RepairDeps, options: 
     state.syncFailed(repo, { errorClass: e.name ?? 'Error', message: e.message ?? String(err), stage: null, at: deps.now(), next: 'failed', nextStage: null });
     throw err;
   }
-  state.syncSucceeded(repo, { at: deps.now(), durationMs: deps.now() - started });
   state.eventsSettled(repo, [], started);
+  state.syncSucceeded(repo, { at: deps.now(), durationMs: deps.now() - started });
   return 'synced';
 }

@@ -45,6 +45,8 @@ const BOOTSTRAPPED = 'bootstrapped';
 const EVENTS_PARTITIONS = 'events-partitions';
 /** Events of a repository taken less than this long ago and not applied yet make verification wait for them. */
 const BUSY_MS = 10 * 60 * 1000;
+/** Consecutive verifications a repository's events on their way may put off. */
+const MAX_SKIPS = 3;
 /** The longest one timer may wait (setTimeout's limit). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How often a catalog that could not be read is tried again. */
@@ -85,6 +87,8 @@ export class SelfHealing {
   private assignedOnce = false;
   /** Repositories this process queued for the bootstrap (each once). */
   private readonly bootstrapQueued = new Set<string>();
+  /** Verifications put off in a row, per repository (see RepairDeps.busy). */
+  private readonly skips = new Map<string, number>();
   /** Stops running repairs' git processes on stop(). */
   private readonly abort = new AbortController();
 
@@ -98,7 +102,14 @@ export class SelfHealing {
       signal: this.abort.signal,
       busy: (repo) => {
         const since = d.store.oldestPending(repo);
-        return since !== null && d.clock.now() - since < BUSY_MS;
+        const now = d.clock.now();
+        // A repository pushed to all the time is verified anyway after a few skips; an event
+        // stamped in the future (a primary clock ahead) does not keep it busy.
+        const skips = this.skips.get(repo) ?? 0;
+        const busy = since !== null && since <= now && now - since < BUSY_MS && skips < MAX_SKIPS;
+        if (busy) this.skips.set(repo, skips + 1);
+        else this.skips.delete(repo);
+        return busy;
       },
     };
     this.resyncs = new KeyedQueue<Resync>({
@@ -208,10 +219,14 @@ export class SelfHealing {
     this.resyncs.retain((repo) => this.owns(repo));
     this.verifications.retain((repo) => this.owns(repo));
     for (const repo of [...this.bootstrapQueued]) if (!this.owns(repo)) this.bootstrapQueued.delete(repo);
-    // A gap's repositories that moved to another member are no longer this one's to heal.
+    // A gap's repositories that moved to another member are no longer this one's to heal; the
+    // gap stays open in the state (that member's sweep verifies them, it does not know the gap).
     for (const [id, remaining] of [...this.gapRemaining]) {
-      for (const repo of [...remaining]) if (!this.owns(repo)) remaining.delete(repo);
-      if (remaining.size === 0) this.guard('a healed gap', () => this.gapDone(id));
+      const moved = [...remaining].filter((repo) => !this.owns(repo));
+      if (moved.length === 0) continue;
+      for (const repo of moved) remaining.delete(repo);
+      this.d.logger.warn({ gap: id, moved: moved.length }, 'repositories of a retention gap moved to another member before they were resynced; its verification covers them');
+      if (remaining.size === 0) this.gapRemaining.delete(id);
     }
     void this.checkGaps(assignment).catch((err: unknown) => this.d.logger.warn({ err }, 'could not compare positions with the log start; checking again at the next assignment'));
     if (this.d.catalog.ready) this.guard('planning', () => this.plan());
@@ -288,11 +303,13 @@ export class SelfHealing {
    * Runs a step whose failure (the state cannot be written: busy, disk full) must not stop the
    * replica: logged, and the next assignment, sweep or start tries again.
    */
-  private guard(what: string, step: () => void): void {
+  private guard(what: string, step: () => void): boolean {
     try {
       step();
+      return true;
     } catch (err) {
       this.d.logger.warn({ err }, `self-healing: ${what} failed; tried again later`);
+      return false;
     }
   }
 
@@ -302,9 +319,12 @@ export class SelfHealing {
     if (this.stopped || !this.assignedOnce) return;
     const { store, catalog, clock } = this.d;
     const now = clock.now();
-    for (const gap of this.pendingGaps.splice(0)) {
-      const repos = catalog.repositories().filter((repo) => (this.mappingUnknown || partitionOf(repo, this.d.partitions) === gap.partition) && this.owns(repo));
-      const id = store.recordGap({ at: now, topic: gap.topic, partition: gap.partition, offsets: gap.lost === null ? null : Number(gap.lost), repos: repos.length });
+    // One gap at a time, taken off the list only once it is recorded (a failed write retries it).
+    for (let gap = this.pendingGaps[0]; gap; gap = this.pendingGaps[0]) {
+      const { partition } = gap;
+      const repos = catalog.repositories().filter((repo) => (this.mappingUnknown || partitionOf(repo, this.d.partitions) === partition) && this.owns(repo));
+      const id = store.recordGap({ at: now, topic: gap.topic, partition, offsets: gap.lost === null ? null : Number(gap.lost), repos: repos.length });
+      this.pendingGaps.shift();
       this.gapRemaining.set(id, new Set(repos));
       if (repos.length === 0) this.gapDone(id);
       for (const repo of repos) this.resyncs.add(repo, { reason: 'gap', gaps: [id] });
@@ -321,10 +341,9 @@ export class SelfHealing {
         this.bootstrapQueued.add(repo);
         this.resyncs.add(repo, { reason: 'bootstrap', gaps: [] });
       }
-      void this.resyncs.idle().then(() => this.guard('finishing the bootstrap', () => this.finishBootstrap()));
-    } else if (this.resyncs.size === 0 && this.resyncs.active === 0) {
-      this.finishBootstrap();
     }
+    // Once the resyncs queued so far are done (at once when there are none): the sweep.
+    void this.resyncs.idle().then(() => this.guard('finishing the bootstrap', () => this.finishBootstrap()));
   }
 
   /** This member's share of the bootstrap is done: the sweep starts (at once after a bootstrap); the mark is set once every share is. */
@@ -353,9 +372,11 @@ export class SelfHealing {
       logger.warn({ repo, reason: job.reason, err: (err as Error).message }, 'resync failed; verification tries again');
     }
     metrics.resyncs.inc({ reason: job.reason, result });
-    this.guard('recording the bootstrap', () => {
+    const recorded = this.guard('recording the bootstrap', () => {
       if (job.reason === 'bootstrap' || store.meta(BOOTSTRAPPED) === undefined) store.bootstrapDone(repo, this.d.clock.now());
     });
+    // Not recorded: the next plan() queues it again.
+    if (!recorded) this.bootstrapQueued.delete(repo);
     for (const id of job.gaps) {
       const remaining = this.gapRemaining.get(id);
       remaining?.delete(repo);

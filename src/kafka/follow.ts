@@ -14,9 +14,14 @@ import type { ConsumedMessage, TopicFollower } from './types.js';
 export function followTopic(kafka: Kafka, topic: string, onRecord: (partition: number, message: ConsumedMessage) => void, onFatal?: (err: unknown) => void): TopicFollower {
   const groupId = `pullrep-follower-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500, readUncommitted: false });
-  let caught!: () => void;
+  let isCaught = false;
+  let resolveCaught!: () => void;
   let failed!: (err: unknown) => void;
-  const caughtUp = new Promise<void>((resolve, reject) => ((caught = resolve), (failed = reject)));
+  const caughtUp = new Promise<void>((resolve, reject) => ((resolveCaught = resolve), (failed = reject)));
+  const caught = () => {
+    isCaught = true;
+    resolveCaught();
+  };
   caughtUp.catch(() => undefined);
   let stopping: Promise<void> | undefined;
 
@@ -57,7 +62,11 @@ export function followTopic(kafka: Kafka, topic: string, onRecord: (partition: n
       await admin.disconnect();
     }
   };
-  const started = run().catch((err: unknown) => failed(err));
+  // Failing after it caught up (an empty topic is caught up before connecting): the owner is told.
+  const started = run().catch((err: unknown) => {
+    failed(err);
+    if (isCaught && !stopping) onFatal?.(err);
+  });
 
   return {
     caughtUp,

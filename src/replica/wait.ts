@@ -38,8 +38,8 @@ export function checkWaitRequest(r: { repo: string; ref: string; oid: string; ti
 
 interface Waiter {
   request: WaitRequest;
-  /** Looks at the ref again; `last` ends the wait whatever it finds. */
-  look(last: boolean): void;
+  /** Looks at the ref again; `last` ends the wait whatever it finds; `cheap` only when the ref file changed. */
+  look(last: boolean, cheap?: boolean): void;
 }
 
 /**
@@ -57,6 +57,7 @@ const FALLBACK_LOOK_MS = 1000;
  */
 export class RefWaiters {
   private readonly byRepo = new Map<string, Set<Waiter>>();
+  private closed = false;
 
   constructor(private readonly deps: { root: string; env: NodeJS.ProcessEnv; now?: () => number; fallbackLookMs?: number }) {}
 
@@ -72,12 +73,15 @@ export class RefWaiters {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     const started = this.now();
+    // Shutting down: answered at once with what the replica holds now.
+    if (this.closed) request = { ...request, timeoutMs: 0 };
     return new Promise<WaitOutcome>((resolve, reject) => {
       const set = this.byRepo.get(request.repo) ?? new Set<Waiter>();
       this.byRepo.set(request.repo, set);
       let finished = false;
       let looking = false;
       let again = false;
+      let seen: string | null | undefined;
       const end = (): void => {
         finished = true;
         clearTimeout(timer);
@@ -86,8 +90,13 @@ export class RefWaiters {
         set.delete(waiter);
         if (set.size === 0 && this.byRepo.get(request.repo) === set) this.byRepo.delete(request.repo);
       };
-      const look = (last: boolean): void => {
+      const look = (last: boolean, cheap = false): void => {
         if (finished) return;
+        // The fallback's look: only when the ref file holds something new (no git process).
+        if (cheap && !last) {
+          const now = this.refFile(request);
+          if (now === seen) return;
+        }
         // One look at a time; a wake-up meanwhile looks once more after it.
         if (looking && !last) {
           again = true;
@@ -97,6 +106,7 @@ export class RefWaiters {
         this.check(request).then(
           (outcome) => {
             looking = false;
+            seen = this.refFile(request);
             if (finished) return;
             if (outcome.matched || last) {
               end();
@@ -122,8 +132,9 @@ export class RefWaiters {
       };
       set.add(waiter);
       const timer = setTimeout(() => look(true), request.timeoutMs);
-      const fallback = setInterval(() => look(false), this.deps.fallbackLookMs ?? FALLBACK_LOOK_MS);
+      const fallback = setInterval(() => look(false, true), this.deps.fallbackLookMs ?? FALLBACK_LOOK_MS);
       signal?.addEventListener('abort', onAbort);
+      if (signal?.aborted) return onAbort();
       look(request.timeoutMs === 0);
     });
   }
@@ -141,8 +152,19 @@ export class RefWaiters {
 
   /** Ends every wait (shutdown): each gets what the replica holds now. */
   close(): Promise<void> {
+    this.closed = true;
     for (const set of [...this.byRepo.values()]) for (const waiter of [...set]) waiter.look(true);
     return Promise.resolve();
+  }
+
+  /** The ref's value as its file (or packed-refs) holds it; undefined when absent or unreadable. */
+  private refFile(r: WaitRequest): string | null | undefined {
+    try {
+      const path = repoPathUnder(this.deps.root, r.repo, 'replica.root');
+      return existsSync(path) ? readLocalRefs(path, [r.ref]).get(r.ref) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private async check(r: WaitRequest): Promise<{ matched: boolean; current: string | null }> {

@@ -23,7 +23,7 @@ export function safeRecorder(target: SyncRecorder, logger: Logger, now: () => nu
     };
   return {
     eventsSeen: guard('events taken', (repo, events) => target.eventsSeen(repo, events)),
-    eventsSettled: guard('events applied', (repo, ids, covered) => target.eventsSettled(repo, ids, covered)),
+    eventsSettled: guard('events applied', (repo, ids, covered, options) => target.eventsSettled(repo, ids, covered, options)),
     syncStarted: guard('a sync start', (repo, at) => target.syncStarted(repo, at)),
     syncSucceeded: guard('a sync', (repo, done) => target.syncSucceeded(repo, done)),
     syncFailed: guard('a failed sync', (repo, failure) => target.syncFailed(repo, failure)),

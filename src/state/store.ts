@@ -137,11 +137,14 @@ export class SyncStateStore implements SyncRecorder {
    * Events that no longer wait: the ones named, and every one published no later than `coveredUpTo`
    * (a sync that began then made the repository equal to a primary that already had them).
    */
-  eventsSettled(repo: string, ids: readonly string[], coveredUpTo: number | null): void {
+  eventsSettled(repo: string, ids: readonly string[], coveredUpTo: number | null, options: { unlessRetrying?: boolean } = {}): void {
     const remove = this.sql('DELETE FROM pending WHERE repo = ? AND event_id = ?');
     this.transaction(() => {
       for (const id of ids) remove.run(repo, id);
-      if (coveredUpTo !== null) this.sql('DELETE FROM pending WHERE repo = ? AND published_at <= ?').run(repo, coveredUpTo);
+      // With unlessRetrying (a sync of some refs): older events go too only when none of the
+      // repository waits in a retry stage, since those may name other refs.
+      const covered = coveredUpTo !== null && !(options.unlessRetrying && (this.get(repo)?.stage ?? null) !== null);
+      if (covered) this.sql('DELETE FROM pending WHERE repo = ? AND published_at <= ?').run(repo, coveredUpTo);
     });
   }
 
@@ -206,7 +209,9 @@ export class SyncStateStore implements SyncRecorder {
 
   /** What a verification found; `state` is the repository's state after it. */
   verified(repo: string, v: { at: number; result: VerifyOutcome; checksum: string | null; state: RepoStateName }): void {
-    this.upsert(repo, v.at, { state: v.state, last_verified_at: v.at, last_verify_result: v.result, checksum: v.checksum });
+    const columns: Record<string, string | number | null> = { state: v.state, last_verified_at: v.at, last_verify_result: v.result, checksum: v.checksum };
+    if (v.state === 'synced') columns.stage = null;
+    this.upsert(repo, v.at, columns);
   }
 
   /** Sets a state only (missing-on-primary from a tombstone, mismatch before a repair). */

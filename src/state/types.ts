@@ -51,7 +51,7 @@ export interface SyncRecorder {
   /** The consumer took these events of a repository; they wait until applied (see lag). */
   eventsSeen(repo: string, events: ReadonlyArray<{ id: string; publishedAt: number }>): void;
   /** These events no longer wait (applied, or written to the failed topic), and every one published by `coveredUpTo`. */
-  eventsSettled(repo: string, ids: readonly string[], coveredUpTo: number | null): void;
+  eventsSettled(repo: string, ids: readonly string[], coveredUpTo: number | null, options?: { unlessRetrying?: boolean }): void;
   syncStarted(repo: string, at: number): void;
   syncSucceeded(repo: string, done: { at: number; durationMs: number; eventId?: string | undefined; publishedAt?: number | undefined }): void;
   syncFailed(repo: string, failure: RepoFailure & { next: 'retrying' | 'failed'; nextStage: number | null }): void;
