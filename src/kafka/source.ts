@@ -1,4 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs';
+import { REPLICA_ASSIGNERS } from './copartitioned.js';
 import { BATCH_ERROR_HEADER } from './record-batch.js';
 import type { BatchSource, BatchSourceOptions, ConsumedMessage } from './types.js';
 
@@ -13,6 +14,7 @@ export function batchSource(kafka: Kafka, options: BatchSourceOptions): BatchSou
     maxBytes: options.maxBytes,
     maxBytesPerPartition: options.maxBytesPerPartition,
     readUncommitted: false,
+    partitionAssigners: REPLICA_ASSIGNERS,
   });
   return {
     onJoin(listener) {

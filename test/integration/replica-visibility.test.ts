@@ -65,7 +65,8 @@ function get(port: number, path: string): Promise<{ status: number; body: string
 
 describe('per-repository visibility', () => {
   it('lag is 0 when caught up, grows during a primary outage for the affected repository only, and returns to 0; status --repo shows retrying with the stage, then synced', async () => {
-    const f = await fixture();
+    // Stage 2 waits 10 s: the outage below ends well within the ladder, however slow the machine.
+    const f = await fixture({ 'retry.multiplier': 10, 'retry.maxDelayMs': 20_000 });
     const [hit, calm] = [await f.newRepo(), await f.newRepo()];
     const { running } = await f.startReplica();
     for (const repo of [hit, calm]) {
@@ -192,5 +193,40 @@ describe('per-repository visibility', () => {
     expect(text).toMatch(/pullrep_repository_lag_seconds_count 10000/);
     expect(text).toMatch(/pullrep_repository_lag_seconds_bucket\{le="1"\} 9947/);
     expect(Buffer.byteLength(text)).toBeLessThan(64 * 1024);
+  });
+});
+
+describe('one owner per repository', () => {
+  it('gives events[p] and every retry.n[p] to the same process of a replica: three processes, two partitions', async () => {
+    const f = await fixture();
+    const { testClient } = await import('../helpers/kafka.js');
+    const latest = new Map<number, Record<string, number[]>>();
+    const watched = (id: number) => {
+      const real = testClient();
+      return {
+        ...real,
+        batchSource: (options: Parameters<typeof real.batchSource>[0]) => {
+          const source = real.batchSource(options);
+          source.onJoin((assignment) => latest.set(id, assignment));
+          return source;
+        },
+      };
+    };
+    for (const id of [1, 2, 3]) await f.startReplica({}, 0, watched(id));
+    const topics = [f.topics.events, ...f.topics.retry];
+    // Settled: every partition of every topic assigned once, and each member's partition numbers equal across topics.
+    await waitFor(
+      () => {
+        if (latest.size < 3) return false;
+        const owners = new Map<string, number>();
+        for (const assignment of latest.values()) {
+          const numbers = topics.map((t) => JSON.stringify([...(assignment[t] ?? [])].sort()));
+          if (new Set(numbers).size !== 1) return false;
+          for (const t of topics) for (const p of assignment[t] ?? []) owners.set(`${t}:${p}`, (owners.get(`${t}:${p}`) ?? 0) + 1);
+        }
+        return owners.size === topics.length * 2 && [...owners.values()].every((n) => n === 1);
+      },
+      { timeoutMs: 60_000, what: `a co-partitioned assignment; latest: ${JSON.stringify([...latest])}` },
+    );
   });
 });

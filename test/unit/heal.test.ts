@@ -175,3 +175,29 @@ describe('SyncStateStore shared by the processes of a replica', () => {
     read?.close();
   });
 });
+
+describe('co-partitioned assignment', () => {
+  it('gives partition p of every topic to one member, every partition to exactly one', async () => {
+    const { coPartitionedAssignment } = await import('../../src/kafka/copartitioned.js');
+    const topics = new Map([
+      ['events', [0, 1, 2, 3, 4]],
+      ['events.r.retry.1', [4, 3, 2, 1, 0]],
+      ['events.r.retry.2', [0, 1, 2, 3, 4]],
+    ]);
+    for (const members of [['a'], ['b', 'a'], ['c', 'a', 'b'], ['a', 'b', 'c', 'd', 'e', 'f', 'g']]) {
+      const result = coPartitionedAssignment(members, topics);
+      const owner = new Map<number, string>();
+      let count = 0;
+      for (const [member, assignment] of result) {
+        for (const partitions of Object.values(assignment)) {
+          for (const p of partitions) {
+            count += 1;
+            expect(owner.get(p) ?? member, `partition ${p} with ${members.length} members`).toBe(member);
+            owner.set(p, member);
+          }
+        }
+      }
+      expect(count).toBe(15);
+    }
+  });
+});
