@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { FetchOptions } from '../config/index.js';
-import { classify, FetchError, gitEnvironment, PermanentFetchError, primarySecrets, primaryUrl, repoPathUnder } from '../fetch/index.js';
-import { localListing, remoteListing, unreadableObjects, type Listing, type ListingDeps } from '../verify/index.js';
+import { classify, gitEnvironment, primarySecrets, primaryUrl, repoPathUnder } from '../fetch/index.js';
+import { listingFailure, localListing, remoteListing, unreadableObjects, type Listing, type ListingDeps } from '../verify/index.js';
 
 /** The replica's copy of a repository as verification sees it. */
 export type LocalSide = { kind: 'absent' } | { kind: 'present'; checksum: string; refs: number } | { kind: 'damaged'; why: string };
@@ -20,11 +20,7 @@ const MAX_TIPS_CHECKED = 10_000;
 export function createSides(options: FetchOptions, env: NodeJS.ProcessEnv): Sides {
   const base = { env: gitEnvironment(env, options.primaryUrl, options.credentials), timeoutMs: options.gitTimeoutMs };
   const secrets = primarySecrets(options.credentials);
-  const failure = (what: string, listing: Listing): FetchError | undefined => {
-    if (listing.outcome.code !== 0) return classify(listing.outcome, { what, secrets, missingRepoGraceMs: 0, now: 0 });
-    if (listing.badLine !== undefined) return new PermanentFetchError(`${what} printed an unexpected line: ${JSON.stringify(listing.badLine)}`, 'invalid');
-    return undefined;
-  };
+  const failure = (what: string, listing: Listing) => listingFailure(what, listing, secrets);
   return {
     async local(repo, signal, { objects = true } = {}) {
       const path = repoPathUnder(options.root, repo, 'replica.root');

@@ -137,7 +137,7 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
   let consumerRef: ReplicaConsumer | undefined;
   const whyNotReady = () =>
     notReadyBecause({
-      running: service?.ready ?? false,
+      running: service?.state === 'running',
       joined: consumerRef?.inGroup ?? false,
       crashed: consumerRef?.crashed ?? false,
       brokers: probe.reachable,

@@ -1,5 +1,5 @@
 import { RefChecksum } from './checksum.js';
-import { baseConfigArgs, runGit, type GitOutcome } from '../fetch/index.js';
+import { baseConfigArgs, classify, PermanentFetchError, runGit, type FetchError, type GitOutcome } from '../fetch/index.js';
 
 /** How the listings below run git: the fetch engine's environment and limits. */
 export interface ListingDeps {
@@ -99,4 +99,14 @@ export async function unreadableObjects(gitDir: string, oids: readonly string[],
     },
   });
   return { unreadable, outcome };
+}
+
+/**
+ * Why a listing cannot be trusted, as a fetch error (classified like any git failure, with the
+ * secrets scrubbed), or undefined when it can.
+ */
+export function listingFailure(what: string, listing: Listing, secrets: readonly string[]): FetchError | undefined {
+  if (listing.outcome.code !== 0) return classify(listing.outcome, { what, secrets, missingRepoGraceMs: 0, now: 0 });
+  if (listing.badLine !== undefined) return new PermanentFetchError(`${what} printed an unexpected line: ${JSON.stringify(listing.badLine)}`, 'invalid');
+  return undefined;
 }

@@ -3,16 +3,14 @@ import type { VerifyOptions } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import {
   FetchError,
-  PermanentFetchError,
   checkRepoName,
-  classify,
   gitEnvironment,
   listRepositories,
   primarySecrets,
   primaryUrl,
   repoPathUnder,
 } from '../fetch/index.js';
-import { localListing, remoteListing, type Listing, type ListingDeps } from './ref-listing.js';
+import { listingFailure, localListing, remoteListing, type Listing, type ListingDeps } from './ref-listing.js';
 
 /** One repository compared: checksums are hex, null where the repository is absent. */
 export interface VerifyResult {
@@ -51,10 +49,8 @@ export function createVerifier(deps: VerifierDeps): Verifier {
   };
   const secrets = primarySecrets(options.credentials);
   const checked = (what: string, listing: Listing): string => {
-    if (listing.outcome.code !== 0) {
-      throw classify(listing.outcome, { what, secrets, missingRepoGraceMs: 0, now: 0 });
-    }
-    if (listing.badLine !== undefined) throw new PermanentFetchError(`${what} printed an unexpected line: ${JSON.stringify(listing.badLine)}`, 'invalid');
+    const failure = listingFailure(what, listing, secrets);
+    if (failure) throw failure;
     return listing.checksum;
   };
 

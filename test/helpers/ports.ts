@@ -24,3 +24,16 @@ export async function freePortPair(from = 20_000, to = 32_000): Promise<number> 
   }
   throw new Error(`no free port pair between ${from} and ${to}`);
 }
+
+/** A port of 127.0.0.1 free now (the kernel's pick), for a server a test starts next. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pushCommit, readRefs } from '../helpers/git.js';
+import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 import { cliPath } from '../helpers/cli.js';
 import { replicaFixture, type ReplicaFixture } from './replica-fixture.js';
@@ -38,17 +39,6 @@ interface View {
 async function status(f: ReplicaFixture, args: string[]): Promise<unknown> {
   const { stdout } = await run(process.execPath, [cliPath, 'status', ...args, '--json'], { env: f.env, timeout: 30_000 });
   return JSON.parse(stdout) as unknown;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function get(port: number, path: string): Promise<{ status: number; body: string }> {
