@@ -21,7 +21,10 @@ import { RefChecksum } from '../src/verify/index.js';
 import { GitHttpServer } from '../test/helpers/git-server.js';
 import { gitEnv, makeBareRepo, randomName, readRefs, tempDir, WorkClone } from '../test/helpers/git.js';
 import { benchBrokers, benchClient, benchKafka } from './kafka.js';
-import { median, timed } from './stats.js';
+import { median, timed, until as untilAfter } from './stats.js';
+
+/** Heal benchmarks wait minutes at most, looking every 5 ms. */
+const until = (check: () => boolean | Promise<boolean>, timeoutMs = 600_000) => untilAfter(check, timeoutMs, 5);
 
 const run = promisify(execFile);
 const HEAL_REPOS = Number(process.env.BENCH_HEAL_REPOS ?? 100);
@@ -30,14 +33,6 @@ const ROUNDS = 30;
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
 const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
 const ZERO = '0'.repeat(40);
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 600_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(5);
-  }
-}
 
 async function checksumOf(repo: string): Promise<string> {
   const sum = new RefChecksum();

@@ -22,7 +22,7 @@ import { Scanner } from '../src/primary/scanner.js';
 import { localListing } from '../src/verify/ref-listing.js';
 import { gitEnv, makeBareRepo, randomName, tempDir, WorkClone } from '../test/helpers/git.js';
 import { benchBrokers, benchClient } from './kafka.js';
-import { median, timed } from './stats.js';
+import { median, timed, until } from './stats.js';
 
 const run = promisify(execFile);
 const ROUNDS = 30;
@@ -49,14 +49,6 @@ function refValue(repo: string, ref: string): string | undefined {
   if (!existsSync(packed)) return undefined;
   const line = readFileSync(packed, 'utf8').split('\n').find((l) => l.endsWith(` ${ref}`));
   return line?.slice(0, 40);
-}
-
-async function until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(1);
-  }
 }
 
 function startCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {

@@ -204,7 +204,10 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
           })
         : undefined;
     const healMetrics = createHealMetrics(registry, {
-      bootstrapPending: () => store.bootstrapProgress().total - store.bootstrapProgress().done,
+      bootstrapPending: () => {
+        const { total, done } = store.bootstrapProgress();
+        return total - done;
+      },
       catalog: () => catalog.size,
       skipped: () => catalog.skipped,
     });

@@ -20,13 +20,14 @@ const LAG_BUCKETS = [1, 5, 15, 60, 300, 900, 3600, 21600, 86400];
 export function registerRepoMetrics(registry: Registry, deps: { store: SyncStateStore; slowLagMs: number; now: () => number; maxSlowSeries?: number }): { worstLagMs(): number } {
   const registers = [registry];
   const maxSlow = deps.maxSlowSeries ?? 100;
-  let cached: { at: number; pending: Map<string, number> } | undefined;
+  let cached: { at: number; pending: Map<string, number>; counts: Map<string, number> } | undefined;
   // One read of the state per scrape, shared by the collectors below.
-  const pending = () => {
+  const read = () => {
     const now = deps.now();
-    if (!cached || now - cached.at > 200) cached = { at: now, pending: deps.store.pendingSince() };
-    return cached.pending;
+    if (!cached || now - cached.at > 200) cached = { at: now, pending: deps.store.pendingSince(), counts: deps.store.counts() };
+    return cached;
   };
+  const pending = () => read().pending;
   const worstLagMs = () => {
     let oldest = Infinity;
     for (const since of pending().values()) oldest = Math.min(oldest, since);
@@ -50,7 +51,7 @@ export function registerRepoMetrics(registry: Registry, deps: { store: SyncState
       const lags = pending();
       const now = deps.now();
       let known = 0;
-      for (const n of deps.store.counts().values()) known += n;
+      for (const n of read().counts.values()) known += n;
       for (const since of lags.values()) this.observe(Math.max(0, now - since) / 1000);
       for (let i = lags.size; i < known; i++) this.observe(0);
     },
@@ -61,7 +62,7 @@ export function registerRepoMetrics(registry: Registry, deps: { store: SyncState
     labelNames: ['state'],
     registers,
     collect() {
-      const counts = deps.store.counts();
+      const { counts } = read();
       for (const state of REPO_STATES) this.set({ state }, counts.get(state) ?? 0);
     },
   });

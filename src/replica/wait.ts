@@ -157,20 +157,24 @@ export class RefWaiters {
     return Promise.resolve();
   }
 
-  /** The ref's value as its file (or packed-refs) holds it; undefined when absent or unreadable. */
+  /** The ref's value as its file (or packed-refs) holds it, null for a symbolic ref, undefined when absent. Throws when unreadable. */
+  private readRef(r: WaitRequest): { path: string; value: string | null | undefined } {
+    const path = repoPathUnder(this.deps.root, r.repo, 'replica.root');
+    return { path, value: existsSync(path) ? readLocalRefs(path, [r.ref]).get(r.ref) : undefined };
+  }
+
+  /** readRef for the fallback's cheap look: what cannot be read counts as absent. */
   private refFile(r: WaitRequest): string | null | undefined {
     try {
-      const path = repoPathUnder(this.deps.root, r.repo, 'replica.root');
-      return existsSync(path) ? readLocalRefs(path, [r.ref]).get(r.ref) : undefined;
+      return this.readRef(r).value;
     } catch {
       return undefined;
     }
   }
 
   private async check(r: WaitRequest): Promise<{ matched: boolean; current: string | null }> {
-    const path = repoPathUnder(this.deps.root, r.repo, 'replica.root');
-    if (!existsSync(path)) return { matched: false, current: null };
-    let current = readLocalRefs(path, [r.ref]).get(r.ref);
+    const { path, value } = this.readRef(r);
+    let current = value;
     if (current === null) current = await this.revParse(path, r.ref);
     if (current === undefined || current === null) return { matched: false, current: null };
     if (current === r.oid) return { matched: true, current };

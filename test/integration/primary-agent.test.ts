@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,18 +5,16 @@ import type { RefsUpdatedEvent } from '../../src/events/index.js';
 import { git, makeBareRepo, randomName, readRefs, tempDir, WorkClone } from '../helpers/git.js';
 import { createTopic, readTopic, testBrokers, testClient, testKafka } from '../helpers/kafka.js';
 import { freePortPair } from '../helpers/ports.js';
+import { killAgents, spawnAgent, startAgent } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
-import { cliPath, gitRun, installHook, makePrimary, minimalEnv, pullrep, topicEvents, type Primary } from './publish-helpers.js';
+import { gitRun, installHook, makePrimary, minimalEnv, pullrep, topicEvents, type Primary } from './publish-helpers.js';
 
 /**
  * `pullrep primary` as a real process, pushes through the installed spooling hook, the real
  * broker: what reaches the events topic and the catalog.
  */
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+afterEach(() => killAgents());
 
 interface AgentPrimary extends Primary {
   catalog: string;
@@ -35,35 +32,6 @@ async function agentPrimary(scanIntervalMs = 60_000): Promise<AgentPrimary> {
   // The agent creates it too, but a reader subscribing first would find no topic.
   await createTopic(testKafka(), primary.topic, 2);
   return { ...primary, catalog, spool: join(primary.root, '.pullrep-spool') };
-}
-
-interface Agent {
-  child: ChildProcess;
-  log: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Runs `pullrep primary`, its log kept. */
-function spawnAgent(primary: AgentPrimary, env: NodeJS.ProcessEnv = {}): Agent {
-  const child = spawn(process.execPath, [cliPath, '--config', primary.configFile, 'primary'], {
-    env: { PATH: process.env.PATH, HOME: primary.base, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.push(child);
-  let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, log: () => log, exited };
-}
-
-/** Starts `pullrep primary`; resolves once it holds the spool (its pid is in .agent.pid). */
-async function startAgent(primary: AgentPrimary, env: NodeJS.ProcessEnv = {}): Promise<Agent> {
-  const agent = spawnAgent(primary, env);
-  await waitFor(async () => (await readFile(join(primary.spool, '.agent.pid'), 'utf8').catch(() => '')).trim() === String(agent.child.pid), {
-    timeoutMs: 30_000,
-    what: `the agent to hold the spool; its log: ${agent.log()}`,
-  });
-  return agent;
 }
 
 async function push(work: WorkClone, primary: Primary, branch = 'main'): Promise<{ commit: string; stderr: string }> {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { git, pushCommit, randomName, readRefs } from '../helpers/git.js';
 import { readTopic } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/wait.js';
-import { cliPath } from '../helpers/cli.js';
+import { killAgents, startAgent, type Agent } from '../helpers/agent.js';
 import { committedOffsets, pullrep, replicaFixture, type ReplicaFixture } from './replica-fixture.js';
 
 /**
@@ -15,10 +15,9 @@ import { committedOffsets, pullrep, replicaFixture, type ReplicaFixture } from '
  * on the primary.
  */
 
-const children: ChildProcess[] = [];
 const fixtures: ReplicaFixture[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killAgents();
   await Promise.allSettled(fixtures.splice(0).map((f) => f.close()));
 });
 
@@ -30,14 +29,8 @@ async function healingFixture(overrides: Record<string, unknown> = {}): Promise<
 }
 
 /** Runs `pullrep primary` on the fixture's primary.root; resolves once it holds the spool. */
-async function startAgent(f: ReplicaFixture): Promise<{ log: () => string }> {
-  const child = spawn(process.execPath, [cliPath, '--config', f.configFile, 'primary'], { env: { PATH: process.env.PATH, HOME: f.primaryRoot }, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const pidFile = join(f.primaryRoot, '.pullrep-spool', '.agent.pid');
-  await waitFor(async () => (await readFile(pidFile, 'utf8').catch(() => '')).trim() === String(child.pid), { timeoutMs: 30_000, what: `the agent to start; its log: ${log}` });
-  return { log: () => log };
+function startAgentOf(f: ReplicaFixture): Promise<Agent> {
+  return startAgent({ configFile: f.configFile, spool: join(f.primaryRoot, '.pullrep-spool'), base: f.primaryRoot });
 }
 
 /** The newest catalog value of each repository (null: tombstone). */
@@ -80,7 +73,7 @@ function requestsFor(f: ReplicaFixture, repo: string): number {
 async function replicated(f: ReplicaFixture & { catalog: string }, count = 1, commits = 1) {
   const repos = await Promise.all(Array.from({ length: count }, () => f.newRepo()));
   for (const r of repos) for (let i = 0; i < commits; i++) await pushCommit(r.primary);
-  await startAgent(f);
+  await startAgentOf(f);
   await catalogHas(f, repos);
   const { running } = await f.startReplica();
   for (const r of repos) await f.converged(r);
@@ -95,7 +88,7 @@ describe('self-healing replicas', () => {
     const repos = await Promise.all([0, 1, 2].map(() => f.newRepo()));
     for (const repo of repos) await pushCommit(repo.primary);
     await pushCommit(repos[0]?.primary ?? '', 'topic');
-    await startAgent(f);
+    await startAgentOf(f);
     await catalogHas(f, repos);
     const { running } = await f.startReplica();
     for (const repo of repos) await f.converged(repo);
@@ -112,7 +105,7 @@ describe('self-healing replicas', () => {
     const f = await healingFixture();
     const repos = await Promise.all([0, 1].map(() => f.newRepo()));
     for (const repo of repos) await pushCommit(repo.primary);
-    await startAgent(f);
+    await startAgentOf(f);
     await catalogHas(f, repos);
     const { execFileAsync, PULLREP_BIN } = await import('./replica-fixture.js');
     const { stdout, stderr } = await execFileAsync(process.execPath, [PULLREP_BIN, 'sync', '--all'], { env: f.env, timeout: 60_000 });
@@ -127,7 +120,7 @@ describe('self-healing replicas', () => {
     const f = await healingFixture();
     const old = await f.newRepo();
     const first = await pushCommit(old.primary);
-    await startAgent(f);
+    await startAgentOf(f);
     await catalogHas(f, [old]);
     const replica = await f.startReplica();
     await f.converged(old);
@@ -165,7 +158,7 @@ describe('self-healing replicas', () => {
     await pushCommit(repo.primary);
     await pushCommit(repo.primary);
     await pushCommit(repo.primary, 'other');
-    await startAgent(f);
+    await startAgentOf(f);
     await catalogHas(f, [repo]);
     const { running } = await f.startReplica();
     await f.converged(repo);
