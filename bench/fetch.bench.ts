@@ -59,6 +59,7 @@ function fetcherFor(primaryUrl: string, replicaRoot: string, quarantineFromBytes
       concurrency: 4,
       gitTimeoutMs: 600_000,
       recloneAfterFailures: 3,
+      readOnly: true,
       missingRepoGraceMs: 0,
       maintenanceIntervalMs: 0,
     },

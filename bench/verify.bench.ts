@@ -84,7 +84,8 @@ export default async function verifyBench(): Promise<void> {
     const before = server.requests.length;
     const remote = await rounds(() => remoteListing(`${server.url}/big.git`, deps));
     const v2 = server.requests.slice(before).every((r) => r.gitProtocol === 'version=2');
-    const options = { primaryUrl: url, primaryRoot, replicaRoot, credentials, gitTimeoutMs: 300_000, concurrency: 1 };
+    // The replica is a copy of the primary, not a repository pullrep made read-only.
+    const options = { primaryUrl: url, primaryRoot, replicaRoot, credentials, gitTimeoutMs: 300_000, concurrency: 1, readOnly: false };
     const verifier = createVerifier({ options, logger: silentLogger(), env: process.env });
     const whole = await rounds(() => verifier.verify('big.git'));
     const listing = local.result as Awaited<ReturnType<typeof localListing>>;
@@ -94,7 +95,7 @@ export default async function verifyBench(): Promise<void> {
     }
     const cliRun = async (extra: string[]): Promise<string> => {
       const bin = join(import.meta.dirname, '..', 'bin', 'pullrep.js');
-      const cliEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PULLREP_PRIMARY_URL: url, PULLREP_PRIMARY_ROOT: primaryRoot, PULLREP_REPLICA_ROOT: replicaRoot, PULLREP_LOG_LEVEL: 'warn' };
+      const cliEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PULLREP_PRIMARY_URL: url, PULLREP_PRIMARY_ROOT: primaryRoot, PULLREP_REPLICA_ROOT: replicaRoot, PULLREP_REPLICA_READ_ONLY: 'false', PULLREP_LOG_LEVEL: 'warn' };
       const { stderr } = await exec('/usr/bin/time', ['-f', '%e %M', process.execPath, bin, 'verify', ...extra, 'big.git'], { env: cliEnv });
       const [seconds, kb] = stderr.trim().split('\n').pop()?.split(' ') ?? [];
       return `${seconds ?? '?'} s, peak RSS ${((Number(kb) || 0) / 1024).toFixed(1)} MB`;

@@ -115,3 +115,12 @@ export function missingRemoteRef(stderr: string, pending: readonly string[]): st
   }
   return undefined;
 }
+
+/**
+ * The object format of the primary's repository when a fetch into a repository of another format
+ * failed for that reason (`fatal: mismatched algorithms: client sha1; server sha256`), else
+ * undefined. A selective clone (selective-clone.ts) starts from `git init`, which cannot know it.
+ */
+export function serverObjectFormat(stderr: string): string | undefined {
+  return /^fatal: mismatched algorithms: client [a-z0-9]+; server ([a-z0-9]+)\r?$/m.exec(stderr)?.[1];
+}

@@ -4,6 +4,9 @@ import { PermanentFetchError } from './errors.js';
 import { dirname, join } from 'node:path';
 import type { GitRunner } from './git-runner.js';
 import { TMP_DIR } from './paths.js';
+import { keepReadOnly, readOnlyCloneArgs } from './read-only.js';
+import { EVERY_REF, type RefSelection } from '../refs/selection.js';
+import { cloneSelected } from './selective-clone.js';
 
 /** A fresh temporary directory under `<replica.root>/.pullrep-tmp/` (same filesystem, so renames are atomic). */
 export async function tempPath(root: string, prefix: string): Promise<string> {
@@ -17,14 +20,21 @@ export async function tempPath(root: string, prefix: string): Promise<string> {
 /**
  * Clones the primary's repository (`git clone --mirror`) into a temporary directory, then moves
  * it to `path`. When a copy is already there (a re-clone), the old copy is renamed aside first and
- * removed only once the new one is in place, so a failed clone never costs the old copy.
+ * removed only once the new one is in place, so a failed clone never costs the old copy. With
+ * `readOnlyHook`, the clone refuses pushes before it is moved in place (read-only.ts). With a
+ * selection of refs (replica.refs), only those are fetched (selective-clone.ts).
  */
-export async function cloneInto(git: GitRunner, root: string, path: string, url: string, replace: boolean): Promise<void> {
+export async function cloneInto(git: GitRunner, root: string, path: string, url: string, replace: boolean, readOnlyHook: string | undefined, refs: RefSelection = EVERY_REF): Promise<void> {
   const fresh = await tempPath(root, 'clone');
   try {
-    await git.run(['clone', '--mirror', '--quiet', '--template=', '--no-local', '--end-of-options', url, fresh], {
+    const readOnly = readOnlyHook === undefined ? [] : readOnlyCloneArgs();
+    if (!refs.all) await cloneSelected(git, url, fresh, refs);
+    else await git.run(['clone', '--mirror', '--quiet', '--template=', '--no-local', ...readOnly, '--end-of-options', url, fresh], {
       what: 'git clone',
     });
+    // Before the rename: the repository is never in place without it (the clone's --config set the
+    // entries already; this writes the hook, and whatever else a clone left out).
+    await keepReadOnly(git, fresh, readOnlyHook);
     await mkdir(dirname(path), { recursive: true });
     if (replace) {
       const old = await tempPath(root, 'old');

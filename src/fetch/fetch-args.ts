@@ -22,3 +22,14 @@ export function fetchArgs(url: string): string[] {
 export function refspecs(refs: readonly string[]): string {
   return refs.map((ref) => `+${ref}:${ref}\n`).join('');
 }
+
+/**
+ * The refspecs of a whole-repository fetch of the refs replica.refs selects: `+P:P` per include
+ * pattern (`+refs/*:refs/*` when none), then a negative refspec `^P` per exclude pattern (git
+ * 2.29+). The patterns are git refspec globs already (src/refs/selection.ts). Each is an argument
+ * after `--end-of-options`; validated patterns start with "refs/", never with "-".
+ */
+export function selectionRefspecs(include: readonly string[], exclude: readonly string[]): string[] {
+  const positive = include.length ? include.map((p) => `+${p}:${p}`) : ['+refs/*:refs/*'];
+  return [...positive, ...exclude.map((p) => `^${p}`)];
+}

@@ -6,18 +6,22 @@ import type { Logger } from '../log/index.js';
 import { FetchError, PermanentFetchError, TransientFetchError } from './errors.js';
 import { gitEnvironment, primarySecrets } from './git-env.js';
 import { gitRunner } from './git-runner.js';
+import { RepoLocks } from './repo-lock.js';
 import { WorkGate } from './work-gate.js';
 import { listRepositories } from './list-repositories.js';
 import { runMaintenance } from './maintenance.js';
 import { checkRepository } from './repo-guard.js';
 import { checkDeletable, checkNoOtherSpelling, repositoryKey, checkRefNames, primaryUrl, repoPathUnder } from './paths.js';
 import { compareRefs, listRefs, NO_CHANGE } from './refs.js';
-import { fetchEverything, followHead } from './whole-sync.js';
+import { fetchEverything, followHead, pruneUnselected } from './whole-sync.js';
+import { refSelectionOf, type RefSelection } from '../refs/selection.js';
 import { finish, type SyncContext } from './sync-context.js';
 import { createReplica } from './create.js';
 import { FailureCounter, recloneReplica } from './reclone.js';
 import { syncRefsIncremental } from './sync-refs.js';
 import { scrub } from './scrub.js';
+import { keepReadOnly } from './read-only.js';
+import { readOnlyHook } from './read-only-hook.js';
 import type { Fetcher, SyncOptions, SyncResult } from './types.js';
 
 export interface FetcherDeps {
@@ -53,25 +57,36 @@ export function createFetcher(deps: FetcherDeps): ReplicaFetcher {
 
 class Engine implements ReplicaFetcher {
   private readonly gate: WorkGate;
+  private readonly locks: RepoLocks;
   private readonly failures: FailureCounter;
   private readonly env: NodeJS.ProcessEnv;
   private readonly now: () => number;
   private closed = false;
+  /** Repositories whose hook pullrep may not replace have been warned about (once per process). */
+  private readonly readOnlyWarned = new Set<string>();
   /** The primary is reached over http(s): its answers' statuses and Retry-After are read. */
   private readonly overHttp: boolean;
+  /** replica.refs: the refs replicated; a ref it does not select is never fetched. */
+  private readonly refs: RefSelection;
 
   constructor(private readonly deps: FetcherDeps) {
     this.overHttp = /^https?:/i.test(deps.options.primaryUrl);
     const { options } = deps;
     this.gate = new WorkGate(options.concurrency);
+    this.locks = new RepoLocks(options.root);
     this.failures = new FailureCounter(options.recloneAfterFailures);
     this.env = gitEnvironment(deps.env, options.primaryUrl, options.credentials);
     this.now = deps.clock ?? Date.now;
+    this.refs = refSelectionOf(options.refs);
   }
 
   async syncRefs(repo: string, refs: string[], options: SyncOptions = {}): Promise<SyncResult> {
-    const names = checkRefNames(refs);
-    return this.locked(repo, options, async (ctx) => {
+    const checked = checkRefNames(refs);
+    // Refs replica.refs does not select are left alone: not fetched, not deleted (a whole sync prunes them).
+    const names = this.refs.all ? checked : checked.filter((ref) => this.refs.selects(ref));
+    const excluded = this.refs.all ? [] : checked.filter((ref) => !this.refs.selects(ref));
+    if (names.length === 0) return this.nothingSelected(repo, excluded);
+    const result = await this.locked(repo, options, async (ctx) => {
       if (!existsSync(ctx.path)) return this.create(ctx, names);
       const packedRefsBytes = packedRefsSize(ctx.path);
       try {
@@ -95,6 +110,15 @@ class Engine implements ReplicaFetcher {
         return this.recloneOrThrow(ctx, err, names);
       }
     });
+    return excluded.length ? { ...result, excluded } : result;
+  }
+
+  /** A sync of refs replica.refs selects none of: done at once, no git, the repository not touched. */
+  private nothingSelected(repo: string, excluded: string[]): SyncResult {
+    if (this.closed) throw new TransientFetchError('the fetcher is closed', 'aborted');
+    repoPathUnder(this.root, repo, 'replica.root');
+    this.deps.logger.debug({ repo, excluded: excluded.length }, 'nothing to sync: replica.refs selects none of the refs');
+    return { repo, fetched: [], deleted: [], upToDate: [], excluded, created: false, recloned: false, durationMs: 0 };
   }
 
   async syncRepository(repo: string, options: SyncOptions = {}): Promise<SyncResult> {
@@ -107,13 +131,16 @@ class Engine implements ReplicaFetcher {
         return result;
       }
       const before = await listRefs(ctx.git, ctx.path);
+      let gone: string[];
       try {
-        await fetchEverything(ctx.git, ctx.path, ctx.url);
+        gone = await fetchEverything(ctx.git, ctx.path, ctx.url, this.refs);
         this.failures.succeeded(repo);
       } catch (err) {
         return this.recloneOrThrow(ctx, err, undefined, before);
       }
-      const after = await listRefs(ctx.git, ctx.path);
+      const listed = await listRefs(ctx.git, ctx.path);
+      // With replica.refs, refs it does not select (left from an earlier configuration) go too.
+      const after = this.refs.all ? listed : await pruneUnselected(ctx.git, ctx.path, listed, this.refs, gone);
       const head = options.followHead === false ? undefined : await followHead(ctx.git, ctx.path, ctx.url, after);
       if (head) ctx.log.info({ head }, 'HEAD follows the primary');
       return finish(ctx, compareRefs(before, after, [...before.keys(), ...after.keys()]));
@@ -189,17 +216,47 @@ class Engine implements ReplicaFetcher {
         logger: log,
         traceHttp: this.overHttp,
       });
+      let release: (() => Promise<void>) | undefined;
       try {
+        // ...and one turn across the processes that share replica.root (src/fetch/repo-lock.ts).
+        release = await this.locks.acquire(repositoryKey(repo), options.signal);
+        const hook = this.deps.options.readOnly ? readOnlyHook(url, primarySecrets(this.deps.options.credentials)) : undefined;
+        const ctx: SyncContext = { repo, path, url, git, log, started, now: this.now, readOnlyHook: hook, refs: this.refs };
         // Deleting runs no git and follows no link: a repository the guard refuses can still go.
-        if (guard && existsSync(path)) checkRepository(path, repo);
-        return await work({ repo, path, url, git, log, started, now: this.now });
+        if (guard && existsSync(path)) {
+          checkRepository(path, repo);
+          await this.keepReadOnly(ctx);
+        }
+        const result = await work(ctx);
+        // However this call made the repository (again), it refuses pushes once made.
+        if (guard && (result.created || result.recloned)) await this.keepReadOnly(ctx);
+        return result;
       } catch (err) {
         const error = asFetchError(err, repo);
         // The one log line of a failed sync (callers count or print it, they don't log it again).
         log.warn({ kind: error.kind, retriable: error.retriable, err: error.message }, 'sync failed');
         throw error;
+      } finally {
+        await release?.();
       }
     });
+  }
+
+  /**
+   * replica.readOnly on every turn: a few file reads, git only to change a config entry. It never
+   * fails the call (the sync matters more; `pullrep verify` reports a repository left writable).
+   */
+  private async keepReadOnly(ctx: SyncContext): Promise<void> {
+    try {
+      const { changed, problem } = await keepReadOnly(ctx.git, ctx.path, ctx.readOnlyHook);
+      if (changed.length) ctx.log.info({ changed }, ctx.readOnlyHook ? 'the replica repository refuses pushes' : "took pullrep's read-only setup out of the replica repository");
+      if (problem && !this.readOnlyWarned.has(ctx.repo)) {
+        this.readOnlyWarned.add(ctx.repo);
+        ctx.log.warn({ problem }, 'the replica repository is not fully read-only; pullrep leaves a hook it did not write alone');
+      }
+    } catch (err) {
+      ctx.log.warn({ err: scrub(String((err as Error).message ?? err)) }, 'could not keep the replica repository read-only');
+    }
   }
 
   /** Counts a failure that points at the replica; at the threshold, clones afresh and swaps it in. */

@@ -12,3 +12,4 @@ export { runGit, type GitOutcome, type GitRunOptions } from './git-process.js';
 export { listRepositories } from './list-repositories.js';
 export { checkRepoName, primaryUrl, repoPathUnder } from './paths.js';
 export { readLocalRefs } from './local-refs.js';
+export { readOnlyProblem, readOnlyState, type ReadOnlyState } from './read-only.js';

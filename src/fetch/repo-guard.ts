@@ -1,6 +1,8 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { entryValue } from './config-text.js';
 import { PermanentFetchError } from './errors.js';
+import { READ_ONLY_HOOKS_PATH } from './read-only-hook.js';
 
 /**
  * What pullrep refuses to work in. Anyone who can write to replica.root can already do harm, but
@@ -17,7 +19,10 @@ const FILES = ['HEAD', 'config', 'packed-refs', 'objects/info/alternates'];
 const REMOTE = 'origin';
 const REMOTE_KEYS = new Set(['url', 'fetch', 'mirror']);
 
-/** Sections and keys of a repository's config that pullrep never writes and git would act on. */
+/**
+ * Sections and keys of a repository's config that pullrep never writes and git would act on
+ * (core.hooksPath only as a read-only replica pins it is allowed, see isOwnHooksPath).
+ */
 const FORBIDDEN_SECTIONS = new Set(['url', 'http', 'include', 'includeif', 'credential']);
 const FORBIDDEN_CORE_KEYS = new Set(['hookspath', 'sshcommand', 'fsmonitor', 'alternaterefscommand', 'gitproxy', 'askpass', 'editor', 'pager', 'worktree']);
 
@@ -83,11 +88,19 @@ function configProblem(file: string): string | undefined {
     }
     const key = /^([A-Za-z][A-Za-z0-9-]*)/.exec(entry)?.[1]?.toLowerCase();
     if (key === undefined) continue;
-    if (section === 'core' && FORBIDDEN_CORE_KEYS.has(key)) return `its config sets core.${key}, which pullrep never sets`;
+    if (section === 'core' && FORBIDDEN_CORE_KEYS.has(key) && !isOwnHooksPath(key, subsection, entry)) return `its config sets core.${key}, which pullrep never sets`;
     if (section === 'remote' && !REMOTE_KEYS.has(key)) return `its config sets remote.origin.${key}, which pullrep never sets`;
     if (section === 'extensions' && key === 'worktreeconfig') return 'its config sets extensions.worktreeConfig, which pullrep never sets';
   }
   return undefined;
+}
+
+/**
+ * core.hooksPath as a read-only replica pins it (read-only.ts): the repository's own hooks/.
+ * pullrep's git processes override it anyway (`-c core.hooksPath=/dev/null`, git-env.ts).
+ */
+function isOwnHooksPath(key: string, subsection: string | undefined, entry: string): boolean {
+  return key === 'hookspath' && subsection === undefined && entryValue(entry) === READ_ONLY_HOOKS_PATH;
 }
 
 /** Open flags for a file inside a repository: never through a link, never blocking on a FIFO. */

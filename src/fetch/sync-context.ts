@@ -1,4 +1,5 @@
 import type { Logger } from '../log/index.js';
+import type { RefSelection } from '../refs/selection.js';
 import type { GitRunner } from './git-runner.js';
 import type { RefDiff } from './refs.js';
 import type { SyncResult } from './types.js';
@@ -15,6 +16,10 @@ export interface SyncContext {
   log: Logger;
   started: number;
   now: () => number;
+  /** The pre-receive hook of a read-only replica (replica.readOnly); undefined when that is off. */
+  readOnlyHook: string | undefined;
+  /** The refs this replica replicates (replica.refs): a clone fetches only these. */
+  refs: RefSelection;
 }
 
 /** The SyncResult of a finished call; logged at info when something changed, else at debug. */

@@ -44,6 +44,8 @@ export interface SyncResult {
   deleted: string[];
   /** Refs that were already equal (those that matched the event's hint were not even fetched). */
   upToDate: string[];
+  /** syncRefs: named refs replica.refs does not select, left alone (absent when there are none). */
+  excluded?: string[];
   /** The replica repository did not exist and was created (bare). */
   created: boolean;
   /** Incremental sync kept failing and the repository was cloned afresh and swapped in. */

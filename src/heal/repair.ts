@@ -2,7 +2,7 @@ import type { CatalogView } from '../catalog/view.js';
 import { FetchError, type Fetcher } from '../fetch/index.js';
 import type { Logger } from '../log/index.js';
 import type { RepoStateName, VerifyOutcome } from '../state/types.js';
-import type { Sides } from './sides.js';
+import type { LocalSide, Sides } from './sides.js';
 
 /** What verification and resyncs write into the replica's state. */
 export interface HealRecorder {
@@ -64,7 +64,7 @@ export async function verifyRepository(repo: string, deps: RepairDeps): Promise<
     const after = await sides.local(repo, signal);
     return done('repaired', false, after.kind === 'present' ? after.checksum : null, after.kind === 'present' ? 'synced' : 'mismatch');
   }
-  if (local.kind === 'present' && entry && local.checksum === entry.checksum) {
+  if (local.kind === 'present' && entry && matchesCatalog(local, entry.checksum)) {
     // Equal to the primary as the catalog saw it then: every event published by then is applied.
     state.eventsSettled(repo, [], Date.parse(entry.updatedAt));
     return done('equal', false, local.checksum, 'synced');
@@ -90,12 +90,13 @@ export async function verifyRepository(repo: string, deps: RepairDeps): Promise<
     }
     return done('missing-on-primary', true, local.checksum, 'missing-on-primary');
   }
-  if (local.kind === 'present' && local.checksum === primary) {
+  if (local.kind === 'present' && local.checksum === primary && !local.unselected) {
     state.eventsSettled(repo, [], started);
     return done('equal', true, local.checksum, 'synced');
   }
   if (deps.busy?.(repo)) return { result: 'skipped', askedPrimary: true };
-  log.warn({ replica: local.kind === 'present' ? local.checksum : null, primary, catalog: entry?.checksum ?? null }, 'verification: the replica differs from the primary; repairing');
+  const unselected = local.kind === 'present' ? local.unselected : undefined;
+  log.warn({ replica: local.kind === 'present' ? local.checksum : null, primary, catalog: entry?.checksum ?? null, ...(unselected ? { unselected } : {}) }, 'verification: the replica differs from the primary; repairing');
   state.setState(repo, 'mismatch', deps.now());
   const repairStarted = deps.now();
   await deps.fetcher.syncRepository(repo, { signal });
@@ -120,7 +121,7 @@ export async function resyncRepository(repo: string, deps: RepairDeps, options: 
   if (options.skipWhenEqual) {
     const entry = catalog.get(repo);
     const local = await sides.local(repo, signal, { objects: false });
-    if (entry && local.kind === 'present' && local.checksum === entry.checksum) {
+    if (entry && local.kind === 'present' && matchesCatalog(local, entry.checksum)) {
       state.verified(repo, { at: deps.now(), result: 'equal', checksum: local.checksum, state: 'synced' });
       state.eventsSettled(repo, [], Date.parse(entry.updatedAt));
       return 'equal';
@@ -141,4 +142,14 @@ export async function resyncRepository(repo: string, deps: RepairDeps, options: 
   state.eventsSettled(repo, [], started);
   state.syncSucceeded(repo, { at: deps.now(), durationMs: deps.now() - started });
   return 'synced';
+}
+
+/**
+ * The replica's copy equals the primary as the catalog records it. With replica.refs the
+ * catalog's checksum covers refs the replica leaves out: the copy's checksum combined with theirs
+ * (LocalSide.againstCatalog) is compared, and a copy holding refs replica.refs does not select
+ * never matches (a whole sync prunes them).
+ */
+function matchesCatalog(local: Extract<LocalSide, { kind: 'present' }>, catalogChecksum: string): boolean {
+  return !local.unselected && (local.againstCatalog ?? local.checksum) === catalogChecksum;
 }

@@ -39,11 +39,12 @@ export async function verifyMany(repos: readonly string[], deps: BatchDeps): Pro
 
 /**
  * Syncs every differing repository from the primary (a whole-repository sync, pruning) and
- * compares it again. A repository the primary does not have is left alone: deleting replicas is
+ * compares it again; a sync also makes a repository that is not read-only refuse pushes again
+ * (replica.readOnly). A repository the primary does not have is left alone: deleting replicas is
  * replica.applyDeletes' business, not verify's.
  */
 export async function repairDiffering(entries: readonly VerifyEntry[], deps: BatchDeps & { fetcher: Fetcher }): Promise<VerifyEntry[]> {
-  const repairable = entries.filter((e) => !e.equal && !e.missingOnPrimary);
+  const repairable = entries.filter((e) => (!e.equal || e.notReadOnly !== undefined) && !e.missingOnPrimary);
   const again = await verifyMany(
     repairable.map((e) => e.repo),
     {
@@ -63,6 +64,11 @@ export async function repairDiffering(entries: readonly VerifyEntry[], deps: Bat
 
 export function isEqual(entry: VerifyEntry): boolean {
   return entry.equal && entry.error === undefined;
+}
+
+/** Equal to the primary and, where replica.readOnly asks for it, refusing pushes: nothing to repair. */
+export function isSound(entry: VerifyEntry): boolean {
+  return isEqual(entry) && entry.notReadOnly === undefined;
 }
 
 function failed(repo: string, err: unknown): VerifyEntry {

@@ -46,3 +46,15 @@ export function checksumOfLines(lines: Iterable<string>): string {
   for (const line of lines) sum.addLine(line);
   return sum.hex();
 }
+
+/**
+ * The checksum of two disjoint sets of refs together, from theirs: the XOR of the two. (The
+ * replicated refs' checksum with that of the refs replica.refs leaves out is the catalog's.)
+ */
+export function combineChecksums(a: string, b: string): string {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  if (x.length !== SIZE || y.length !== SIZE) throw new Error(`a ref checksum has ${SIZE * 2} hex digits`);
+  for (let i = 0; i < SIZE; i++) x[i] = (x[i] ?? 0) ^ (y[i] ?? 0);
+  return x.toString('hex');
+}

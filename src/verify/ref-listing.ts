@@ -8,6 +8,11 @@ export interface ListingDeps {
   signal?: AbortSignal | undefined;
   /** Collect the distinct objects the refs point at, up to this many (see Listing.tips). */
   collectTips?: number;
+  /**
+   * replica.refs: only the refs it selects count in `checksum`, `refs` and `tips`; the others are
+   * summed apart (Listing.unselected). Absent: every ref counts, and nothing is matched.
+   */
+  selects?: ((ref: string) => boolean) | undefined;
 }
 
 /** A finished listing: the checksum, the number of refs, and the git process's outcome. */
@@ -19,6 +24,8 @@ export interface Listing {
   badLine?: string;
   /** The distinct objects the refs point at, when asked for and not more than collectTips. */
   tips?: string[];
+  /** With ListingDeps.selects: the checksum and number of the refs it does not select. */
+  unselected?: { checksum: string; refs: number };
 }
 
 /**
@@ -60,6 +67,8 @@ export function checksumLine(line: string, separator: ' ' | '\t'): string | unde
 
 async function listing(args: string[], separator: ' ' | '\t', deps: ListingDeps): Promise<Listing> {
   const sum = new RefChecksum();
+  const selects = deps.selects;
+  const other = selects ? new RefChecksum() : undefined;
   let badLine: string | undefined;
   const limit = deps.collectTips ?? 0;
   let tips: Set<string> | undefined = limit > 0 ? new Set() : undefined;
@@ -70,6 +79,10 @@ async function listing(args: string[], separator: ' ' | '\t', deps: ListingDeps)
     onLine: (line) => {
       const refLine = checksumLine(line, separator);
       if (refLine !== undefined) {
+        if (other && selects && !selects(refLine.slice(refLine.indexOf(' ') + 1))) {
+          other.addLine(refLine);
+          return;
+        }
         sum.addLine(refLine);
         if (tips) {
           tips.add(refLine.slice(0, refLine.indexOf(' ')));
@@ -78,7 +91,14 @@ async function listing(args: string[], separator: ' ' | '\t', deps: ListingDeps)
       } else badLine ??= line.slice(0, 200);
     },
   });
-  return { checksum: sum.hex(), refs: sum.count, outcome, ...(badLine !== undefined ? { badLine } : {}), ...(tips ? { tips: [...tips] } : {}) };
+  return {
+    checksum: sum.hex(),
+    refs: sum.count,
+    outcome,
+    ...(badLine !== undefined ? { badLine } : {}),
+    ...(tips ? { tips: [...tips] } : {}),
+    ...(other ? { unselected: { checksum: other.hex(), refs: other.count } } : {}),
+  };
 }
 
 /**

@@ -8,19 +8,32 @@ import {
   listRepositories,
   primarySecrets,
   primaryUrl,
+  readOnlyProblem,
+  readOnlyState,
   repoPathUnder,
 } from '../fetch/index.js';
+import { refSelectionOf } from '../refs/selection.js';
 import { listingFailure, localListing, remoteListing, type Listing, type ListingDeps } from './ref-listing.js';
 
-/** One repository compared: checksums are hex, null where the repository is absent. */
+/**
+ * One repository compared: checksums are hex, null where the repository is absent. With
+ * replica.refs, both checksums cover only the refs it selects.
+ */
 export interface VerifyResult {
   repo: string;
   primary: string | null;
   replica: string | null;
-  /** Both sides exist and their checksums are equal. */
+  /** Both sides exist, their checksums are equal, and the replica holds no ref replica.refs leaves out. */
   equal: boolean;
   missingOnReplica: boolean;
   missingOnPrimary: boolean;
+  /**
+   * replica.readOnly is on and the replica's copy would not refuse a push: why (its hook is
+   * missing or altered, a config entry is gone). Absent when it is read-only, or not checked.
+   */
+  notReadOnly?: string;
+  /** Refs the replica holds that replica.refs does not select (a whole sync prunes them); absent when none. */
+  unselected?: number;
 }
 
 export interface VerifierDeps {
@@ -42,10 +55,12 @@ export interface Verifier {
 
 export function createVerifier(deps: VerifierDeps): Verifier {
   const { options } = deps;
+  const refs = refSelectionOf(options.refs);
   const listingDeps: ListingDeps = {
     env: gitEnvironment(deps.env, options.primaryUrl, options.credentials),
     timeoutMs: options.gitTimeoutMs,
     signal: deps.signal,
+    selects: refs.all ? undefined : (ref) => refs.selects(ref),
   };
   const secrets = primarySecrets(options.credentials);
   const checked = (what: string, listing: Listing): string => {
@@ -69,24 +84,31 @@ export function createVerifier(deps: VerifierDeps): Verifier {
     }
   };
 
-  const replicaSide = async (repo: string): Promise<string | null> => {
+  const replicaSide = async (repo: string): Promise<{ checksum: string; unselected: number } | null> => {
     const path = repoPathUnder(options.replicaRoot, repo, 'replica.root');
     if (!existsSync(path)) return null;
-    return checked(`git show-ref in the replica's ${repo}`, await localListing(path, listingDeps));
+    const listing = await localListing(path, listingDeps);
+    return { checksum: checked(`git show-ref in the replica's ${repo}`, listing), unselected: listing.unselected?.refs ?? 0 };
   };
 
   return {
     async verify(repo) {
       checkRepoName(repo);
-      const [p, r] = await Promise.all([primarySide(repo), replicaSide(repo)]);
+      const [p, side] = await Promise.all([primarySide(repo), replicaSide(repo)]);
+      const r = side?.checksum ?? null;
+      const unselected = side?.unselected ?? 0;
       const result: VerifyResult = {
         repo,
         primary: p,
         replica: r,
-        equal: p !== null && p === r,
+        equal: p !== null && p === r && unselected === 0,
         missingOnReplica: r === null,
         missingOnPrimary: p === null,
+        ...(unselected ? { unselected } : {}),
       };
+      // A few file reads, no git: the setup the fetch engine keeps (read-only.ts).
+      const notReadOnly = r !== null && options.readOnly ? readOnlyProblem(readOnlyState(repoPathUnder(options.replicaRoot, repo, 'replica.root'))) : undefined;
+      if (notReadOnly !== undefined) result.notReadOnly = notReadOnly;
       deps.logger.debug(result, 'verified');
       return result;
     },

@@ -45,6 +45,7 @@ export async function fetchFixture(options: FixtureOptions = {}): Promise<FetchF
       concurrency: 4,
       gitTimeoutMs: 30_000,
       recloneAfterFailures: 3,
+      readOnly: true,
       missingRepoGraceMs: 60_000,
       maintenanceIntervalMs: 0,
       ...options.fetch,
