@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 /** Every metric the replica's consumer exports, in one place. All names start with `pullrep_`. */
 export const METRIC_NAMES = {
   eventsProcessed: 'pullrep_events_processed_total',
+  eventsSkipped: 'pullrep_events_skipped_total',
   syncs: 'pullrep_syncs_total',
   handedToStage: 'pullrep_records_handed_to_stage_total',
   failedWrites: 'pullrep_failed_topic_writes_total',
@@ -16,6 +17,8 @@ export const METRIC_NAMES = {
 export interface ReplicaMetrics {
   /** labels: stage (of the topic: "0" = events) */
   eventsProcessed: Counter<'stage'>;
+  /** labels: reason ("not-selected": a repository this replica does not keep, replica.shard / replica.repos) */
+  eventsSkipped: Counter<'reason'>;
   /** labels: result ("ok" | "failed"), kind (the error kind; only on failures) */
   syncs: Counter<'result' | 'kind'>;
   /** labels: stage (the stage the record was handed to) */
@@ -49,7 +52,8 @@ export function createReplicaMetrics(registry: Registry, pausedPartitions: () =>
     },
   });
   return {
-    eventsProcessed: new Counter({ name: METRIC_NAMES.eventsProcessed, help: 'Records consumed and settled (synced, handed on or failed)', labelNames: ['stage'], registers }),
+    eventsProcessed: new Counter({ name: METRIC_NAMES.eventsProcessed, help: 'Records consumed and settled (synced, handed on, failed or skipped)', labelNames: ['stage'], registers }),
+    eventsSkipped: new Counter({ name: METRIC_NAMES.eventsSkipped, help: 'Records committed without a sync, by reason (not-selected: a repository this replica does not keep)', labelNames: ['reason'], registers }),
     syncs: new Counter({ name: METRIC_NAMES.syncs, help: 'Repository syncs by result and error kind', labelNames: ['result', 'kind'], registers }),
     handedToStage: new Counter({ name: METRIC_NAMES.handedToStage, help: 'Records handed to each retry stage', labelNames: ['stage'], registers }),
     failedWrites: new Counter({ name: METRIC_NAMES.failedWrites, help: 'Records written to the failed topic, by reason', labelNames: ['reason'], registers }),

@@ -1,4 +1,4 @@
-import { decodeEvent } from '../events/index.js';
+import { decodeEvent, type RefEvent } from '../events/index.js';
 import type { Fetcher } from '../fetch/index.js';
 import type { Logger } from '../log/index.js';
 import { RecordTooLargeError } from '../kafka/index.js';
@@ -27,6 +27,12 @@ export interface ProcessorDeps {
   abort: AbortSignal;
   /** Where each repository's sync state is recorded (src/state); none in unit tests. */
   state?: SyncRecorder | undefined;
+  /**
+   * Whether this replica keeps a repository (replica.shard, replica.repos; src/repos/selection.ts).
+   * Records of one it does not keep are committed without a sync, a state row or a hand-off,
+   * from any stage and without waiting for their delay. Every repository when absent.
+   */
+  selects?: ((repo: string) => boolean) | undefined;
 }
 
 /** What the consumer offers one batch. */
@@ -43,6 +49,10 @@ export interface BatchHooks {
 interface Item {
   record: InRecord;
   state: RetryState | undefined;
+  /** The decoded event, or why it could not be decoded; decoded in settle() when not yet. */
+  decoded?: { event: RefEvent } | { error: unknown };
+  /** A repository this replica does not keep: committed without a sync. */
+  skip?: boolean;
 }
 
 /**
@@ -62,6 +72,12 @@ export class BatchProcessor {
     const due: Item[] = [];
     let waiting: { offset: string; dueAt: number } | undefined;
     for (const record of records) {
+      // With a selection, decoded first: a record of a repository not selected waits for nothing.
+      const decoded = this.deps.selects && record.unreadable === undefined ? decode(record) : undefined;
+      if (decoded && 'event' in decoded && this.deps.selects && !this.deps.selects(decoded.event.repo)) {
+        due.push({ record, state: undefined, decoded, skip: true });
+        continue;
+      }
       const state = stage === 0 ? undefined : this.readState(record, stage, now);
       if (stage > 0) {
         const dueAt = dueTime({ stage, appendTime: record.timestamp, now, headerDueAt: state?.dueAt }, this.deps.policy);
@@ -70,7 +86,7 @@ export class BatchProcessor {
           break;
         }
       }
-      due.push({ record, state });
+      due.push({ record, state, decoded });
     }
     if (due.length > 0) await this.settle(stage, due, hooks);
     if (waiting && !this.deps.abort.aborted) hooks.hold(waiting.offset, waiting.dueAt);
@@ -87,16 +103,15 @@ export class BatchProcessor {
     const failed: Failed[] = [];
     const decoded: DecodedRecord<Item>[] = [];
     for (const item of items) {
+      if (item.skip) continue;
       // A batch the client could not decode arrives as one record that says why.
       if (item.record.unreadable !== undefined) {
         failed.push({ item, failure: { retriable: false, errorClass: 'RecordBatchError', kind: 'invalid', message: item.record.unreadable }, undecodable: true });
         continue;
       }
-      try {
-        decoded.push({ offset: item.record.offset, event: decodeEvent(item.record.value), raw: item });
-      } catch (err) {
-        failed.push({ item, failure: describeFailure(err), undecodable: true });
-      }
+      const d = item.decoded ?? decode(item.record);
+      if ('error' in d) failed.push({ item, failure: describeFailure(d.error), undecodable: true });
+      else decoded.push({ offset: item.record.offset, event: d.event, raw: item });
     }
     const works = coalesce(decoded, { applyDeletes: this.deps.applyDeletes });
     for (const work of works) this.deps.state?.eventsSeen(work.repo, work.records.map(({ event }) => ({ id: event.id, publishedAt: publishedMs(event.publishedAt) })));
@@ -144,7 +159,10 @@ export class BatchProcessor {
       if (r.hop.to === 'retry') this.deps.metrics.handedToStage.inc({ stage: String(r.hop.stage) });
       else this.deps.metrics.failedWrites.inc({ reason: r.hop.reason });
     }
-    this.deps.metrics.eventsProcessed.inc({ stage: String(stage) }, items.filter((i) => BigInt(i.record.offset) < next).length);
+    const settled = items.filter((i) => BigInt(i.record.offset) < next);
+    this.deps.metrics.eventsProcessed.inc({ stage: String(stage) }, settled.length);
+    const skipped = settled.filter((i) => i.skip).length;
+    if (skipped) this.deps.metrics.eventsSkipped.inc({ reason: 'not-selected' }, skipped);
     logger.debug({ topic, partition, offset: String(next), stage, handedOff: out.length }, 'batch settled');
   }
 
@@ -213,6 +231,14 @@ export class BatchProcessor {
     } finally {
       metrics.syncDuration.observe((clock.now() - started) / 1000);
     }
+  }
+}
+
+function decode(record: InRecord): { event: RefEvent } | { error: unknown } {
+  try {
+    return { event: decodeEvent(record.value) };
+  } catch (error) {
+    return { error };
   }
 }
 

@@ -32,6 +32,12 @@ export interface SelfHealingDeps {
   partitions: number;
   catalog: CatalogView;
   store: SyncStateStore;
+  /**
+   * Whether this replica keeps a repository (replica.shard, replica.repos): bootstrap, gap repair
+   * and verification cover only those; one kept on disk that is no longer selected is left alone.
+   * Every repository when absent.
+   */
+  selects?: ((repo: string) => boolean) | undefined;
   repair: Omit<RepairDeps, 'catalog' | 'state' | 'now' | 'logger' | 'signal'>;
   listLocal(): Promise<string[]>;
   options: HealOptions;
@@ -57,8 +63,8 @@ const CATALOG_RETRY_MS = 10_000;
  * repository the catalog lists when it is new; on every assignment and every offset reset
  * compares its positions with the log start and resyncs the repositories of a partition whose
  * unread events are gone; and verifies every repository it owns at least once per
- * replica.verifyIntervalMs. It only works on the repositories whose events partition this
- * member owns, so the processes of one replica never heal the same repository twice.
+ * replica.verifyIntervalMs. It only works on the selected repositories whose events partition
+ * this member owns, so the processes of one replica never heal the same repository twice.
  */
 export class SelfHealing {
   private follower: TopicFollower | undefined;
@@ -254,7 +260,11 @@ export class SelfHealing {
   }
 
   private owns(repo: string): boolean {
-    return this.owned.has(partitionOf(repo, this.d.partitions));
+    return this.selected(repo) && this.owned.has(partitionOf(repo, this.d.partitions));
+  }
+
+  private selected(repo: string): boolean {
+    return this.d.selects?.(repo) ?? true;
   }
 
   private onReset(reset: OffsetReset): void {
@@ -333,7 +343,11 @@ export class SelfHealing {
     for (const repo of catalog.deletedRepositories()) if (this.owns(repo)) this.verifications.add(repo, 'priority');
     // The bootstrap covers the whole catalog, whichever process of the replica owns each
     // repository; each works on its own share, and it is done once no repository is left.
-    if (store.meta(BOOTSTRAPPED) === undefined) store.planBootstrap(catalog.repositories());
+    if (store.meta(BOOTSTRAPPED) === undefined) {
+      store.planBootstrap(catalog.repositories().filter((repo) => this.selected(repo)));
+      // Planned under a selection that has changed since: nothing left to do for those here.
+      for (const repo of store.bootstrapPending()) if (!this.selected(repo)) store.bootstrapDone(repo, now);
+    }
     const pending = store.bootstrapPending().filter((repo) => this.owns(repo) && !this.bootstrapQueued.has(repo));
     if (pending.length) {
       this.d.logger.info({ repositories: pending.length }, 'bootstrapping from the catalog');

@@ -5,8 +5,10 @@ import { repoViews, summarize } from './repo-view.js';
 
 /** The self-healing part of `pullrep status` on a replica, read from its state in replica.root. */
 export interface HealingStatus {
-  /** Repositories the state knows, and how many are in each state. */
+  /** Selected repositories the state knows (replica.shard, replica.repos), and how many are in each state. */
   repositories: number;
+  /** Repositories the state still knows that this replica no longer selects: kept on disk, neither synced nor verified. */
+  notSelected: number;
   states: Record<RepoStateName, number>;
   bootstrap: { total: number; done: number; finished: boolean };
   /** The oldest unapplied event of any repository, and whose; 0 and null when caught up. */
@@ -16,15 +18,18 @@ export interface HealingStatus {
   gaps: Array<{ at: string; topic: string; partition: number; offsets: number | null; repos: number; healedAt: string | null }>;
 }
 
-/** Undefined when the replica has never run (no state yet). */
-export function healingStatus(root: string, now = Date.now()): HealingStatus | undefined {
+/** Undefined when the replica has never run (no state yet). `selects`: the replica's selection (every repository when absent). */
+export function healingStatus(root: string, now = Date.now(), selects?: (repo: string) => boolean): HealingStatus | undefined {
   const store = SyncStateStore.openReadOnly(root);
   if (!store) return undefined;
   try {
-    const { states, worstLagMs, worstLagRepo } = summarize(repoViews(store, now));
+    const views = repoViews(store, now);
+    const selected = selects ? views.filter((v) => selects(v.repo)) : views;
+    const { states, worstLagMs, worstLagRepo } = summarize(selected);
     const progress = store.bootstrapProgress();
     return {
       repositories: Object.values(states).reduce((a, b) => a + b, 0),
+      notSelected: views.length - selected.length,
       states,
       worstLagMs,
       worstLagRepo,
@@ -40,6 +45,7 @@ export function renderHealingStatus(status: HealingStatus | undefined, now = Dat
   if (!status) return 'repositories: no state yet (the replica has not run here)\n';
   const parts = REPO_STATES.filter((s) => status.states[s] > 0).map((s) => `${status.states[s]} ${s}`);
   let out = `repositories ${status.repositories}${parts.length ? `: ${parts.join(', ')}` : ''}\n`;
+  if (status.notSelected > 0) out += `not selected ${status.notSelected} (kept in replica.root, neither synced nor verified; pullrep verify --all lists them)\n`;
   out += status.worstLagRepo === null ? 'worst lag 0 (every event taken is applied)\n' : `worst lag ${age(status.worstLagMs)}: ${status.worstLagRepo} (pullrep status --repo ${status.worstLagRepo})\n`;
   const { bootstrap } = status;
   if (bootstrap.total > 0 || !bootstrap.finished) {

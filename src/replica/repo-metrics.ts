@@ -16,15 +16,28 @@ const LAG_BUCKETS = [1, 5, 15, 60, 300, 900, 3600, 21600, 86400];
  * Read from the replica's state at every scrape. A series per repository exists only for the
  * repositories whose lag is above `slowLagMs` (http.slowRepoLagMs), so the output stays bounded
  * whatever the number of repositories; every other repository counts only in the histogram.
+ * With `selects` (a selection: replica.shard, replica.repos), repositories this replica does not
+ * keep are left out, whatever the state still holds of them.
  */
-export function registerRepoMetrics(registry: Registry, deps: { store: SyncStateStore; slowLagMs: number; now: () => number; maxSlowSeries?: number }): { worstLagMs(): number } {
+export function registerRepoMetrics(
+  registry: Registry,
+  deps: { store: SyncStateStore; slowLagMs: number; now: () => number; maxSlowSeries?: number; selects?: ((repo: string) => boolean) | undefined },
+): { worstLagMs(): number } {
   const registers = [registry];
   const maxSlow = deps.maxSlowSeries ?? 100;
   let cached: { at: number; pending: Map<string, number>; counts: Map<string, number> } | undefined;
+  const readState = (): { pending: Map<string, number>; counts: Map<string, number> } => {
+    const { selects } = deps;
+    if (!selects) return { pending: deps.store.pendingSince(), counts: deps.store.counts() };
+    const pending = new Map([...deps.store.pendingSince()].filter(([repo]) => selects(repo)));
+    const counts = new Map<string, number>();
+    for (const s of deps.store.list()) if (selects(s.repo)) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+    return { pending, counts };
+  };
   // One read of the state per scrape, shared by the collectors below.
   const read = () => {
     const now = deps.now();
-    if (!cached || now - cached.at > 200) cached = { at: now, pending: deps.store.pendingSince(), counts: deps.store.counts() };
+    if (!cached || now - cached.at > 200) cached = { at: now, ...readState() };
     return cached;
   };
   const pending = () => read().pending;

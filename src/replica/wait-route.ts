@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/index.js';
+import { repoNameProblem } from '../events/index.js';
+import type { Selection } from '../repos/selection.js';
 import { WaitRequestError, type RefWaiters } from './wait.js';
 
 const PREFIX = '/v1/repos/';
@@ -9,9 +11,10 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /**
  * GET /v1/repos/<repo>/wait?ref=<ref>&oid=<oid>&timeoutMs=<ms>&orNewer=true (docs/operations.md):
  * 200 with `{"matched":true,…}` as soon as this replica holds the ref at the oid; 408 with the
- * current value when the timeout passes first; 400 for a malformed request.
+ * current value when the timeout passes first; 400 for a malformed request; 404 for a repository
+ * this replica does not keep (replica.shard, replica.repos), which it would never hold.
  */
-export function waitRoute(waiters: RefWaiters, logger: Logger) {
+export function waitRoute(waiters: RefWaiters, logger: Logger, selection?: Selection) {
   return (path: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): boolean => {
     if (!path.startsWith(PREFIX) || !path.endsWith(SUFFIX) || path.length <= PREFIX.length + SUFFIX.length) return false;
     const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
@@ -20,6 +23,11 @@ export function waitRoute(waiters: RefWaiters, logger: Logger) {
       repo = decodeURIComponent(path.slice(PREFIX.length, -SUFFIX.length));
     } catch {
       json(400, { error: 'the repository name is not valid percent-encoding' });
+      return true;
+    }
+    // A malformed name is the waiter's 400, selected or not.
+    if (selection && repoNameProblem(repo) === undefined && !selection.selects(repo)) {
+      json(404, { error: `${repo} is not selected by this replica (${selection.describe()}); ask the replica that keeps it` });
       return true;
     }
     const ref = query.get('ref') ?? '';

@@ -6,7 +6,7 @@ import type { CommitPoint } from '../../src/kafka/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import type { HandOff } from '../../src/consumer/handoff.js';
 import { createReplicaMetrics } from '../../src/consumer/metrics.js';
-import { BatchProcessor } from '../../src/consumer/processor.js';
+import { BatchProcessor, type ProcessorDeps } from '../../src/consumer/processor.js';
 import type { InRecord, OutRecord } from '../../src/retry/index.js';
 import { HEADER, ladderTopics, type RetryPolicy } from '../../src/retry/index.js';
 
@@ -53,7 +53,7 @@ function record(topic: string, offset: number, value: Buffer | null, extra: Part
 }
 const event = (repo: string) => encodeEvent(makeEvent<RefEvent>({ kind: 'refs-updated', repo, origin: 'p', refs: [{ ref: 'refs/heads/main', old: OID, new: OID }] } as never));
 
-function setup(fetcher: Fetcher, handOff: HandOff) {
+function setup(fetcher: Fetcher, handOff: HandOff, extra: Partial<ProcessorDeps> = {}) {
   const processor = new BatchProcessor({
     fetcher,
     handOff,
@@ -66,6 +66,7 @@ function setup(fetcher: Fetcher, handOff: HandOff) {
     metrics: createReplicaMetrics(new Registry(), () => 0),
     heartbeatMs: 1000,
     abort: new AbortController().signal,
+    ...extra,
   });
   const resolved: string[] = [];
   const holds: Array<[string, number]> = [];
@@ -170,6 +171,39 @@ describe('BatchProcessor', () => {
     expect(asked).toBe(2);
     expect(handOff.log).toEqual([]);
     expect(resolved).toEqual([]);
+  });
+
+  it('commits the events of repositories this replica does not select without syncing, recording or handing them on', async () => {
+    const fetcher = fakeFetcher({ other: new TransientFetchError('never asked', 'connection') });
+    const handOff = fakeHandOff();
+    const registry = new Registry();
+    const seen: string[] = [];
+    const state = new Proxy({}, { get: (_t, method) => (repo: string) => seen.push(`${String(method)}:${repo}`) }) as ProcessorDeps['state'];
+    const { processor, hooks, resolved } = setup(fetcher, handOff, { selects: (repo) => repo !== 'other', metrics: createReplicaMetrics(registry, () => 0), state });
+    await processor.process([record('ev', 3, event('x')), record('ev', 4, event('other')), record('ev', 5, event('other'))], hooks);
+    expect(fetcher.calls).toEqual(['refs(refs/heads/main):x']);
+    expect(handOff.log).toEqual([{ records: [], commit: { topic: 'ev', partition: 0, offset: '6' } }]);
+    expect(resolved).toEqual(['5']);
+    expect(seen.filter((s) => s.endsWith(':other'))).toEqual([]);
+    expect(await registry.metrics()).toContain('pullrep_events_skipped_total{reason="not-selected"} 2');
+  });
+
+  it('commits a retry record of a repository not selected at once, without waiting for its delay', async () => {
+    const fetcher = fakeFetcher({});
+    const handOff = fakeHandOff();
+    const { processor, hooks, resolved, holds } = setup(fetcher, handOff, { selects: (repo) => repo !== 'other' });
+    await processor.process(
+      [
+        record('ev.r1.retry.1', 20, event('other'), { timestamp: NOW }),
+        record('ev.r1.retry.1', 21, event('y'), { timestamp: NOW - 200 }),
+        record('ev.r1.retry.1', 22, event('other'), { timestamp: NOW }),
+      ],
+      hooks,
+    );
+    expect(fetcher.calls).toEqual([]);
+    expect(handOff.log).toEqual([{ records: [], commit: { topic: 'ev.r1.retry.1', partition: 0, offset: '21' } }]);
+    expect(resolved).toEqual(['20']);
+    expect(holds).toEqual([['21', NOW - 200 + 1000]]);
   });
 
   it('commits nothing when the hand-off fails', async () => {

@@ -13,10 +13,16 @@ export interface RepoStatusOptions {
 
 const SORTS = ['repo', 'lag', 'state', 'sync'] as const;
 
-/** `pullrep status --repo R` and `--repos`: read from the replica's state in replica.root, no Kafka needed. */
+/**
+ * `pullrep status --repo R` and `--repos`: read from the replica's state in replica.root, no Kafka
+ * needed. `--repos` shows only the repositories this replica selects (replica.shard,
+ * replica.repos); `--repo` shows one it no longer selects as such.
+ */
 export async function printRepoStatus(ctx: CommandContext, opts: RepoStatusOptions): Promise<void> {
   const { SyncStateStore } = await import('../../state/store.js');
   const { repoView, repoViews } = await import('../../replica/repo-view.js');
+  const { compileSelection } = await import('../../repos/selection.js');
+  const selection = compileSelection(ctx.options.selection);
   const root = ctx.options.fetch.root;
   if (!root) throw new Error('replica.root must be set (PULLREP_REPLICA_ROOT)');
   if (opts.state !== undefined && !REPO_STATES.includes(opts.state as RepoStateName)) throw new Error(`--state must be one of ${REPO_STATES.join(', ')}`);
@@ -27,11 +33,16 @@ export async function printRepoStatus(ctx: CommandContext, opts: RepoStatusOptio
   try {
     if (opts.repo !== undefined) {
       const view = store ? repoView(store, opts.repo, now) : undefined;
+      const selected = selection.selects(opts.repo);
+      if (!view && !selected) throw new Error(`${JSON.stringify(opts.repo)} is not selected by this replica (${selection.describe()}): it is neither synced nor verified here`);
       if (!view) throw new Error(`${JSON.stringify(opts.repo)} is not known to this replica (no event, sync or verification of it yet)`);
-      out.write(opts.json ? JSON.stringify(view, null, 2) + '\n' : renderOne(view, now));
+      const notSelected = selected ? '' : `selected      no (${selection.describe()}): kept here, neither synced nor verified\n`;
+      out.write(opts.json ? JSON.stringify({ ...view, selected }, null, 2) + '\n' : renderOne(view, now) + notSelected);
       return;
     }
-    let views = store ? repoViews(store, now) : [];
+    const known = store ? repoViews(store, now) : [];
+    let views = selection.all ? known : known.filter((v) => selection.selects(v.repo));
+    const notSelected = known.length - views.length;
     if (opts.state !== undefined) views = views.filter((v) => v.state === opts.state);
     views = sortViews(views, opts.sort ?? 'repo');
     if (opts.json) {
@@ -54,6 +65,7 @@ export async function printRepoStatus(ctx: CommandContext, opts: RepoStatusOptio
       ),
     );
     out.write(`${views.length} ${views.length === 1 ? 'repository' : 'repositories'}\n`);
+    if (!selection.all) out.write(`selection: ${selection.describe()}${notSelected ? `; ${notSelected} more kept here not selected (pullrep status --repo R shows one)` : ''}\n`);
   } finally {
     store?.close();
   }

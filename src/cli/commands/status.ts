@@ -39,13 +39,18 @@ Examples:
       const { replicaTopics } = await import('../../replica/topics.js');
       const { topics } = ctx.options;
       const { healingStatus, renderHealingStatus } = await import('../../replica/healing-status.js');
+      const { compileSelection } = await import('../../repos/selection.js');
+      const selection = compileSelection(ctx.options.selection);
       const status = await replicaStatus(ctx.kafka(), { replica: topics.replica, topics: replicaTopics(topics), stages: topics.stages });
-      const healing = ctx.options.fetch.root ? healingStatus(ctx.options.fetch.root) : undefined;
+      const healing = ctx.options.fetch.root ? healingStatus(ctx.options.fetch.root, Date.now(), (repo) => selection.selects(repo)) : undefined;
       if (opts.json) {
-        runtime.stdout.write(JSON.stringify({ ...status, healing: healing ?? null }, null, 2) + '\n');
+        const { shard, include, exclude } = selection.options;
+        const selected = { description: selection.describe(), shard: shard ? `${shard.index}/${shard.count}` : null, include, exclude };
+        runtime.stdout.write(JSON.stringify({ ...status, selection: selected, healing: healing ?? null }, null, 2) + '\n');
         return;
       }
       runtime.stdout.write(`replica ${status.replica}\n`);
+      if (!selection.all) runtime.stdout.write(`selection: ${selection.describe()}\n`);
       const { renderTable } = await import('../../text/index.js');
       if (opts.partitions) {
         const columns = [{ header: 'TOPIC' }, { header: 'PARTITION', align: 'right' as const }, { header: 'COMMITTED', align: 'right' as const }, { header: 'END', align: 'right' as const }, { header: 'LAG', align: 'right' as const }];

@@ -38,7 +38,7 @@ export function registerSync(program: Command, runtime: Runtime): void {
     .description("make a replica repository's refs equal to the primary's now")
     .argument('[repo]', 'repository name, e.g. group/app.git')
     .argument('[refs...]', 'full ref names (refs/heads/main …); none = every ref, pruning what the primary no longer has')
-    .option('--all', 'sync every repository the catalog lists (topics.catalog) and every one present in replica.root')
+    .option('--all', 'sync every repository the catalog lists (topics.catalog) and every one present in replica.root, of those this replica selects (replica.shard, replica.repos)')
     .option('--no-catalog', 'with --all: only the repositories present in replica.root (no Kafka needed)')
     .option('--json', 'print one JSON result per repository')
     .addHelpText(
@@ -55,9 +55,22 @@ Exits 1 when any repository failed (its reason is printed).`,
     .action(async (repo: string | undefined, refs: string[], options: SyncCliOptions) => {
       if (options.all ? repo !== undefined : repo === undefined) throw new Error('give a repository name or --all (not both)');
       const ctx = makeContext(runtime, program.opts<GlobalOptions>(), { role: 'replica' });
+      const { compileSelection } = await import('../../repos/selection.js');
+      const selection = compileSelection(ctx.options.selection);
+      const { repoNameProblem } = await import('../../events/index.js');
+      // A malformed name goes on, to be refused with its reason.
+      if (repo !== undefined && repoNameProblem(repo) === undefined && !selection.selects(repo)) {
+        throw new Error(`${repo} is not selected by this replica (${selection.describe()}); sync it on the replica that keeps it`);
+      }
       const { createFetcher } = await import('../../fetch/index.js');
       const fetcher = createFetcher({ options: ctx.options.fetch, logger: ctx.logger, env: runtime.env });
-      const names = repo === undefined ? await allRepositories(ctx, await fetcher.listRepositories(), options.catalog !== false) : [repo];
+      let names = repo === undefined ? await allRepositories(ctx, await fetcher.listRepositories(), options.catalog !== false) : [repo];
+      if (!selection.all) {
+        // Only what this replica keeps; one kept here that is no longer selected is left as it is.
+        const all = names.length;
+        names = names.filter((name) => selection.selects(name));
+        if (all > names.length) runtime.stderr.write(`pullrep: ${all - names.length} of ${counted(all, 'repository', 'repositories')} not selected by this replica (${selection.describe()}); syncing ${names.length}\n`);
+      }
       const { createProgress } = await import('../progress.js');
       const progress = options.all ? createProgress({ stream: runtime.stderr, total: names.length, label: 'repositories synced' }) : undefined;
       // On a terminal the bar shows the progress; the per-repository lines would break it.
@@ -73,7 +86,8 @@ Exits 1 when any repository failed (its reason is printed).`,
               options.json
                 ? JSON.stringify(result) + '\n'
                 : `${name}: ${fetched.length} fetched, ${deleted.length} deleted, ${upToDate.length} up to date` +
-                    `${result.created ? ', created' : ''}${result.recloned ? ', re-cloned' : ''} (${result.durationMs} ms)\n`,
+                    `${result.created ? ', created' : ''}${result.recloned ? ', re-cloned' : ''}` +
+                    `${result.excluded?.length ? `, ${result.excluded.length} left out (replica.refs)` : ''} (${result.durationMs} ms)\n`,
             );
           } catch (err) {
             failed += 1;

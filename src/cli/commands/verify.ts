@@ -1,7 +1,11 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
 import type { VerifyEntry } from '../../verify/index.js';
 import { counted, hasUnprintable, renderTable } from '../../text/index.js';
+
+/** A repository this replica does not select (replica.shard, replica.repos): listed, never compared or repaired. */
+type Entry = VerifyEntry & { notSelected?: true };
 
 interface VerifyCliOptions {
   all?: boolean;
@@ -16,15 +20,18 @@ export function registerVerify(program: Command, runtime: Runtime): void {
     .command('verify')
     .description("compare replica repositories' ref checksums with the primary's (XOR of SHA-1 of each '<oid> <refname>')")
     .argument('[repos...]', 'repository names, e.g. group/app.git')
-    .option('--all', 'every repository in replica.root (and in primary.root with --local-primary)')
+    .option('--all', 'every repository in replica.root (and in primary.root with --local-primary) this replica selects (replica.shard, replica.repos)')
     .option('--json', 'one JSON object per repository instead of a table')
-    .option('--repair', 'sync each differing repository from the primary, then compare it again')
+    .option('--repair', 'sync each differing (or not read-only) repository from the primary, then compare it again')
     .option('--local-primary', "read the primary's refs from primary.root on this host instead of over the network")
     .addHelpText(
       'after',
       `
-Counts every ref under refs/ (HEAD does not count). Exits 0 when every repository is equal,
-1 when any differs, is missing or could not be compared. See docs/verify.md.
+Counts every ref under refs/ (HEAD does not count; with replica.refs, only the refs it selects,
+on both sides). Exits 0 when every repository is equal,
+1 when any differs, is missing or could not be compared. A repository this replica does not
+select (replica.shard, replica.repos) is listed as "not selected" and not compared; --all lists
+those only when replica.root still holds them. See docs/verify.md.
 Examples:
   pullrep verify group/app.git
   pullrep verify --all --json
@@ -36,7 +43,7 @@ Examples:
       const localPrimary = options.localPrimary ?? false;
       const needs = localPrimary ? { keys: ['replica.root', 'primary.root', ...(options.repair ? ['primary.url'] : [])] } : { role: 'replica' as const };
       const ctx = makeContext(runtime, program.opts<GlobalOptions>(), needs);
-      const { createVerifier, verifyMany, repairDiffering, isEqual } = await import('../../verify/index.js');
+      const { createVerifier, verifyMany, repairDiffering, isEqual, isSound } = await import('../../verify/index.js');
       const { createProgress } = await import('../progress.js');
       // On SIGINT/SIGTERM, stop the git processes (each runs in its own process group, so the
       // terminal's signal does not reach them). The handler never settles: the command then ends
@@ -48,12 +55,24 @@ Examples:
       });
       const { signal } = stop;
       const verifier = createVerifier({ options: ctx.options.verify, logger: ctx.logger, env: runtime.env, localPrimary, signal });
-      const names = options.all ? await verifier.repositories() : repos;
+      const { compileSelection } = await import('../../repos/selection.js');
+      const { repoPathUnder } = await import('../../fetch/index.js');
+      const { repoNameProblem } = await import('../../events/index.js');
+      const selection = compileSelection(ctx.options.selection);
+      // A malformed name is verified, to be refused with its reason.
+      const selected = (name: string) => selection.selects(name) || repoNameProblem(name) !== undefined;
+      const listed = options.all ? await verifier.repositories() : repos;
+      const names = listed.filter(selected);
+      // --all: the primary's other repositories belong to other replicas; only a copy kept here is listed.
+      const kept = (name: string) => !options.all || existsSync(repoPathUnder(ctx.options.verify.replicaRoot, name, 'replica.root'));
+      const notSelected: Entry[] = listed
+        .filter((name) => !selected(name) && kept(name))
+        .map((repo) => ({ repo, primary: null, replica: null, equal: false, missingOnReplica: false, missingOnPrimary: false, notSelected: true }));
       const progress = options.all ? createProgress({ stream: runtime.stderr, total: names.length, label: 'repositories checked' }) : undefined;
       const onEntry = (_entry: VerifyEntry, done: number) => progress?.update(done);
       const batch = { verifier, signal, concurrency: ctx.options.verify.concurrency, onEntry };
       let entries = await verifyMany(names, batch);
-      if (options.repair && entries.some((e) => !isEqual(e))) {
+      if (options.repair && entries.some((e) => !isSound(e))) {
         const { createFetcher } = await import('../../fetch/index.js');
         const fetcher = createFetcher({ options: ctx.options.fetch, logger: ctx.logger, env: runtime.env });
         try {
@@ -63,14 +82,20 @@ Examples:
         }
       }
       progress?.finish();
-      if (options.json) for (const e of entries) runtime.stdout.write(JSON.stringify(e) + '\n');
-      else runtime.stdout.write(table(entries));
+      const order = new Map(listed.map((name, i) => [name, i]));
+      const shownEntries: Entry[] = [...entries, ...notSelected].sort((a, b) => (order.get(a.repo) ?? 0) - (order.get(b.repo) ?? 0));
+      if (options.json) for (const e of shownEntries) runtime.stdout.write(JSON.stringify(e) + '\n');
+      else runtime.stdout.write(table(shownEntries));
       for (const e of entries) if (e.error !== undefined) runtime.stderr.write(`${shown(e.repo)}: ${e.error}\n`);
+      for (const e of entries) if (e.notReadOnly !== undefined) runtime.stderr.write(`${shown(e.repo)}: not read-only: ${e.notReadOnly}\n`);
       const unverified = entries.filter((e) => e.error !== undefined).length;
       const differing = entries.filter((e) => !isEqual(e)).length - unverified;
+      const writable = entries.filter((e) => e.notReadOnly !== undefined).length;
+      const alsoWritable = writable ? `; ${writable} not read-only` : '';
       if (differing || unverified) {
-        throw new Error(`${differing} of ${counted(entries.length, 'repository', 'repositories')} ${differing === 1 ? 'differs' : 'differ'} from the primary${unverified ? `; ${unverified} could not be verified` : ''}`);
+        throw new Error(`${differing} of ${counted(entries.length, 'repository', 'repositories')} ${differing === 1 ? 'differs' : 'differ'} from the primary${unverified ? `; ${unverified} could not be verified` : ''}${alsoWritable}`);
       }
+      if (writable) throw new Error(`${writable} of ${counted(entries.length, 'repository', 'repositories')} ${writable === 1 ? 'is' : 'are'} not read-only (replica.readOnly)`);
     });
 }
 
@@ -79,17 +104,20 @@ function shown(repo: string): string {
   return hasUnprintable(repo) ? JSON.stringify(repo) : repo;
 }
 
-function status(e: VerifyEntry): string {
+function status(e: Entry): string {
   const what =
-    e.error !== undefined ? 'error'
+    e.notSelected ? 'not selected'
+    : e.error !== undefined ? 'error'
     : e.missingOnPrimary ? 'missing on primary'
     : e.missingOnReplica ? 'missing on replica'
     : e.equal ? 'equal'
+    : e.unselected ? `differs (holds ${e.unselected} ${e.unselected === 1 ? 'ref' : 'refs'} replica.refs leaves out)`
     : 'differs';
-  return e.repaired ? `${what} (repaired)` : what;
+  const checked = e.notReadOnly !== undefined ? `${what}, not read-only` : what;
+  return e.repaired ? `${checked} (repaired)` : checked;
 }
 
-function table(entries: readonly VerifyEntry[]): string {
+function table(entries: readonly Entry[]): string {
   const columns = [{ header: 'REPOSITORY' }, { header: 'STATUS' }, { header: 'PRIMARY' }, { header: 'REPLICA' }];
   return renderTable(columns, entries.map((e) => [shown(e.repo), status(e), e.primary ?? '-', e.replica ?? '-']));
 }
