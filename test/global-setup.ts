@@ -58,7 +58,8 @@ async function fromLocalBroker(): Promise<{ brokers: string; stop: () => Promise
   let lastError: unknown = new Error('no free port pair for a local Kafka broker between 29092 and 30000');
   let tries = 0;
   for await (const port of fixed ? [fixed] : freeBrokerPorts()) {
-    const env = { ...process.env, PULLREP_KAFKA_PORT: port };
+    // The plaintext broker the tests expect, whatever PULLREP_KAFKA_SECURITY the shell has.
+    const env = { ...process.env, PULLREP_KAFKA_PORT: port, PULLREP_KAFKA_SECURITY: 'plaintext' };
     try {
       const { stdout } = await run('bash', [script, 'start'], { env, timeout: 10 * 60 * 1000 });
       const startedHere = !stdout.includes('already running');

@@ -6,6 +6,7 @@ import { CONFIG_KEYS, convictSchema, envName, type Config } from './schema.js';
 import { ConfigError } from './errors.js';
 import { primaryUrlProblem } from './primary-url.js';
 import { nearest } from './nearest.js';
+import { RENAMED_VARIABLES, renameInEnv, renameInFile, renameInOverrides } from './renamed.js';
 
 export type { Config };
 
@@ -43,14 +44,16 @@ const OTHER_VARIABLES = new Set([
 ]);
 
 const ENV_NAMES = CONFIG_KEYS.map(envName);
+const KNOWN_VARIABLES = new Set([...ENV_NAMES, ...RENAMED_VARIABLES]);
 
 /** Defaults from the schema, then the file, then PULLREP_* variables, then `overrides`. */
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   registerFormats();
   const env = options.env ?? {};
-  const schema = convict<Config>(convictSchema(), { env, args: [] });
+  const renamed = renameInEnv(env);
+  const schema = convict<Config>(convictSchema(), { env: renamed.env, args: [] });
   if (options.file) loadFile(schema, options.file);
-  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+  for (const [key, value] of Object.entries(renameInOverrides(options.overrides ?? {}))) {
     if (value === undefined) continue;
     if (!CONFIG_KEYS.includes(key)) throw new ConfigError(unknownKey(`'${key}'`, key, CONFIG_KEYS));
     schema.set(key as never, value as never);
@@ -62,7 +65,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   }
   const config = schema.getProperties();
   checkRelations(config);
-  return { config, redacted: () => JSON.parse(schema.toString()) as Record<string, unknown>, warnings: unknownVariables(env) };
+  return { config, redacted: () => JSON.parse(schema.toString()) as Record<string, unknown>, warnings: [...renamed.warnings, ...unknownVariables(env)] };
 }
 
 function loadFile(schema: convict.Config<Config>, path: string): void {
@@ -77,10 +80,11 @@ function loadFile(schema: convict.Config<Config>, path: string): void {
   if (content === null || typeof content !== 'object' || Array.isArray(content)) {
     throw new ConfigError(`configuration file ${file} must hold one JSON object`);
   }
-  for (const key of flatKeys(content)) {
+  const values = renameInFile(content as Record<string, unknown>);
+  for (const key of flatKeys(values)) {
     if (!CONFIG_KEYS.includes(key)) throw new ConfigError(`${file}: ${unknownKey(`'${key}'`, key, CONFIG_KEYS)}`);
   }
-  schema.load(content as Partial<Config>);
+  schema.load(values as Partial<Config>);
 }
 
 /** The dotted keys of a file's values (`{ kafka: { brokers } }` → `kafka.brokers`). */
@@ -98,7 +102,7 @@ function unknownKey(shown: string, key: string, candidates: readonly string[]): 
 /** A PULLREP_ variable that no key reads is a typo until shown otherwise. */
 function unknownVariables(env: NodeJS.ProcessEnv): string[] {
   return Object.keys(env)
-    .filter((name) => name.startsWith('PULLREP_') && !OTHER_VARIABLES.has(name) && !ENV_NAMES.includes(name))
+    .filter((name) => name.startsWith('PULLREP_') && !OTHER_VARIABLES.has(name) && !KNOWN_VARIABLES.has(name))
     .sort()
     .map((name) => unknownKey(`environment variable ${name}`, name, ENV_NAMES));
 }
@@ -124,5 +128,11 @@ export function checkRelations(config: Config): void {
   }
   const urlProblem = primary.url ? primaryUrlProblem(primary.url) : undefined;
   if (urlProblem) problems.push(urlProblem.message);
+  const { sasl } = config.kafka;
+  if (sasl.mechanism) {
+    for (const key of ['username', 'password'] as const) {
+      if (!sasl[key]) problems.push(`kafka.sasl.${key} must be set when kafka.sasl.mechanism is (${envName(`kafka.sasl.${key}`)})`);
+    }
+  }
   if (problems.length) throw new ConfigError(problems.join('; '));
 }

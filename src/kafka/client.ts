@@ -1,6 +1,8 @@
+import type { ConnectionOptions } from 'node:tls';
 import kafkajs, { type Kafka, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
-import type { KafkaOptions } from '../config/index.js';
+import { readCaFile, type KafkaOptions } from '../config/index.js';
 import type { Logger } from '../log/index.js';
+import { accessError, type AccessSettings } from './access.js';
 import { adminOps } from './admin.js';
 import { BoundedProducer, type BoundedProducerOptions } from './producer.js';
 import { readToEnd } from './read-to-end.js';
@@ -47,6 +49,13 @@ export interface KafkaClient {
    * it to the log start: the events between were never read and are gone.
    */
   onOffsetReset(listener: (reset: OffsetReset) => void): void;
+  /**
+   * Checks that a broker answers and takes this client: the TLS handshake (with TLS on) and the
+   * SASL login (with kafka.sasl.mechanism set) on one connection, closed again. Rejects with
+   * KafkaUnreachableError when no broker answers, KafkaAccessError when one refuses the
+   * credentials or its certificate is not trusted, each in one line naming the key.
+   */
+  checkAccess(): Promise<void>;
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -102,13 +111,19 @@ function logCreator(logger: Logger, resets: Set<(reset: OffsetReset) => void>) {
     };
 }
 
-function rawClient(settings: KafkaSettings, resets: Set<(reset: OffsetReset) => void>): Kafka {
+/** kafkajs's `ssl`: off, Node.js's trusted CAs, or the CA certificates of kafka.ssl.ca (read now). */
+function tlsOptions(ssl: KafkaOptions['ssl']): ConnectionOptions | undefined {
+  if (ssl.ca) return { ca: readCaFile(ssl.ca) };
+  return ssl.enabled ? {} : undefined;
+}
+
+function rawClient(settings: KafkaSettings, tls: ConnectionOptions | undefined, resets: Set<(reset: OffsetReset) => void>): Kafka {
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,
     connectionTimeout: settings.connectionTimeoutMs,
     requestTimeout: settings.requestTimeoutMs,
-    ssl: settings.ssl,
+    ssl: tls === undefined ? false : Object.keys(tls).length ? tls : true,
     logLevel: logLevel.WARN,
     logCreator: logCreator(settings.logger, resets),
     retry: settings.retries === undefined ? undefined : { retries: settings.retries, initialRetryTime: 100 },
@@ -125,23 +140,45 @@ function rawClient(settings: KafkaSettings, resets: Set<(reset: OffsetReset) => 
 
 export function createKafka(settings: KafkaSettings): KafkaClient {
   const resets = new Set<(reset: OffsetReset) => void>();
-  const kafka = rawClient(settings, resets);
+  const tls = tlsOptions(settings.ssl);
+  const kafka = rawClient(settings, tls, resets);
+  // What explains a refusal: everything but the password.
+  const access: AccessSettings = { ssl: settings.ssl, sasl: { mechanism: settings.sasl.mechanism, username: settings.sasl.username } };
+  const probe = tls === undefined ? undefined : { options: tls, settings: access };
+  /** Rethrows the client's error, as a KafkaAccessError when the brokers refuse this client. */
+  const explained = (connecting: boolean) => (err: unknown): never => {
+    throw accessError(err, access, connecting) ?? err;
+  };
   let checked: Promise<void> | undefined;
-  const reachable = () => (settings.checkReachable ? (checked ??= checkReachable(settings.brokers, settings.connectionTimeoutMs)) : Promise.resolve());
+  const reachable = () => (settings.checkReachable ? (checked ??= checkReachable(settings.brokers, settings.connectionTimeoutMs, probe)) : Promise.resolve());
   return {
     async admin() {
       await reachable();
       const admin = kafka.admin();
-      await admin.connect();
+      await admin.connect().catch(explained(true));
       return adminOps(admin);
     },
-    sink: async () => (await reachable(), recordSink(kafka)),
-    transactionalSink: (id) => transactionalSink(kafka, id),
+    sink: async () => (await reachable(), recordSink(kafka).catch(explained(true))),
+    transactionalSink: (id) => transactionalSink(kafka, id).catch(explained(true)),
     batchSource: (options) => batchSource(kafka, options),
-    boundedProducer: (options) => new BoundedProducer(kafka, options),
-    readToEnd: async (topic, onRecord, options) => (await reachable(), readToEnd(kafka, topic, onRecord, options)),
+    boundedProducer: (options) => new BoundedProducer(kafka, options, (err) => accessError(err, access) ?? err),
+    readToEnd: async (topic, onRecord, options) => (await reachable(), readToEnd(kafka, topic, onRecord, options).catch(explained(false))),
     follow: (topic, onRecord, onFatal) => followTopic(kafka, topic, onRecord, onFatal),
     onOffsetReset: (listener) => void resets.add(listener),
+    async checkAccess() {
+      await checkReachable(settings.brokers, settings.connectionTimeoutMs, probe);
+      if (!settings.sasl.mechanism) return;
+      // One try: a refusal is final; anything else is left to the caller's own start.
+      const admin = kafka.admin({ retry: { retries: 0 } });
+      try {
+        await admin.connect();
+      } catch (err) {
+        const refused = accessError(err, access, true);
+        if (refused) throw refused;
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    },
   };
 }
 

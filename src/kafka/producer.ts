@@ -92,6 +92,8 @@ export class BoundedProducer {
   constructor(
     private readonly kafka: Kafka,
     private readonly options: BoundedProducerOptions,
+    /** What a failed connection is rethrown as (the client's refusals, explained). */
+    private readonly explain: (err: unknown) => unknown = (err) => err,
   ) {
     this.now = options.now ?? Date.now;
     this.maxRequestBytes = options.maxRequestBytes ?? MAX_REQUEST_BYTES;
@@ -139,7 +141,7 @@ export class BoundedProducer {
     const connecting = this.connected;
     await beforeDeadline(connecting, deadline, 'connecting to Kafka', this.now).catch((err: unknown) => {
       if (this.connected === connecting) this.connected = undefined;
-      throw err;
+      throw this.explain(err);
     });
   }
 

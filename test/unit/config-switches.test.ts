@@ -17,7 +17,7 @@ describe('replica switches in the configuration', () => {
     const config = load({ PULLREP_REPLICA_APPLY_DELETES: text, PULLREP_REPLICA_TRANSACTIONS: text, PULLREP_KAFKA_SSL: text });
     expect(config.replica.applyDeletes).toBe(value);
     expect(config.replica.transactions).toBe(value);
-    expect(config.kafka.ssl).toBe(value);
+    expect(config.kafka.ssl.enabled).toBe(value);
   });
 
   it.each(['PULLREP_REPLICA_APPLY_DELETES', 'PULLREP_REPLICA_TRANSACTIONS'])('refuse anything else in %s, naming the key', (name) => {

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { ROLE_KEYS, type Role } from '../../config/index.js';
+import { readCaFile, ROLE_KEYS, type Role } from '../../config/index.js';
 import { makeContext, type GlobalOptions, type Runtime } from '../context.js';
 
 export function registerConfig(program: Command, runtime: Runtime): void {
@@ -19,10 +19,13 @@ export function registerConfig(program: Command, runtime: Runtime): void {
       'after',
       `
 --role primary needs ${ROLE_KEYS.primary.join(', ')}; --role replica needs ${ROLE_KEYS.replica.join(', ')}.
-A PULLREP_ variable that matches no key fails the check too (a typo is otherwise ignored).`,
+A PULLREP_ variable that matches no key fails the check too (a typo is otherwise ignored), and so
+does a kafka.ssl.ca that is not a readable PEM file.`,
     )
     .action((options: { role?: Role }) => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>(), options.role ? { role: options.role } : {});
+      // What the Kafka client reads when it starts.
+      if (ctx.options.kafka.ssl.ca) readCaFile(ctx.options.kafka.ssl.ca);
       if (ctx.loaded.warnings.length) throw new Error(`configuration has ${ctx.loaded.warnings.length} problem(s); see the warnings above`);
       runtime.stdout.write(`configuration is valid${options.role ? ` for the ${options.role} role` : ''}\n`);
     });

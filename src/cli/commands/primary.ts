@@ -23,6 +23,15 @@ Example:
     )
     .action(async () => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>(), { role: 'primary' });
+      // The agent starts while Kafka is down (pushes wait in the spool), but not with credentials
+      // or a certificate the brokers refuse: that stops the start in one line.
+      const { ssl, sasl } = ctx.options.kafka;
+      if (ssl.enabled || sasl.mechanism) {
+        const { KafkaAccessError } = await import('../../kafka/index.js');
+        await ctx.kafka().checkAccess().catch((err: unknown) => {
+          if (err instanceof KafkaAccessError) throw err;
+        });
+      }
       const { startPrimary } = await import('../../primary/agent.js');
       let done: () => void = () => undefined;
       const stopped = new Promise<void>((resolve) => (done = resolve));

@@ -22,10 +22,10 @@ Example:
     )
     .action(async () => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>(), { role: 'replica' });
-      // A broker that does not answer at all stops the start in one line (a service manager
-      // starts it again), rather than after the client's retries.
-      const { checkReachable } = await import('../../kafka/index.js');
-      await checkReachable(ctx.options.kafka.brokers, ctx.options.kafka.connectionTimeoutMs);
+      // A broker that does not answer at all, or refuses the credentials or the TLS handshake,
+      // stops the start in one line (a service manager starts it again), rather than after the
+      // client's retries. The quiet client: the line says it all.
+      await ctx.kafka().checkAccess();
       const { startReplica } = await import('../../replica/compose.js');
       let failure: unknown;
       let done: () => void = () => undefined;
