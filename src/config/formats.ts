@@ -1,4 +1,6 @@
 import convict from 'convict';
+import { globProblem, parseShard } from '../repos/selection.js';
+import { refPatternProblem } from '../refs/selection.js';
 
 /** Custom convict formats. A failing check throws a message without the key; convict adds it. */
 
@@ -51,9 +53,33 @@ export function registerFormats(): void {
         }
       },
     },
+    // replica.refs.include/exclude: ref patterns (src/refs/selection.ts), comma separated in the environment.
+    'ref-globs': {
+      validate(value: unknown) {
+        if (!Array.isArray(value)) throw new Error('must list ref patterns, e.g. ["refs/changes/*"]');
+        for (const pattern of value) {
+          const problem = refPatternProblem(pattern);
+          if (problem) throw new Error(`ref pattern ${problem}`);
+        }
+      },
+      coerce(value: unknown) {
+        return typeof value === 'string'
+          ? value
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : value;
+      },
+    },
     'pos-int': {
       validate(value: unknown) {
         if (!Number.isInteger(value) || (value as number) < 1) throw new Error(`must be a positive integer`);
+      },
+      coerce: toNumber,
+    },
+    'replication-factor': {
+      validate(value: unknown) {
+        if (!Number.isInteger(value) || ((value as number) < 1 && value !== -1)) throw new Error('must be a positive integer, or -1 for the brokers\' default');
       },
       coerce: toNumber,
     },
@@ -85,6 +111,31 @@ export function registerFormats(): void {
         }
       },
       coerce: toNumber,
+    },
+    // replica.shard: "i/n" or empty (src/repos/selection.ts).
+    shard: {
+      validate(value: unknown) {
+        if (typeof value !== 'string') throw new Error('must be "i/n", e.g. "2/3"');
+        parseShard(value);
+      },
+    },
+    // replica.repos.include/exclude: repository-name globs, comma separated in the environment.
+    'repo-globs': {
+      validate(value: unknown) {
+        if (!Array.isArray(value)) throw new Error('must list repository-name globs');
+        for (const pattern of value) {
+          const problem = globProblem(pattern);
+          if (problem) throw new Error(`glob ${problem}`);
+        }
+      },
+      coerce(value: unknown) {
+        return typeof value === 'string'
+          ? value
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : value;
+      },
     },
   });
 }

@@ -1,6 +1,8 @@
 import type { Config } from './schema.js';
 import { envName } from './schema.js';
 import { ConfigError } from './errors.js';
+import type { RefSelectionOptions } from '../refs/selection.js';
+import { parseShard, type SelectionOptions } from '../repos/selection.js';
 
 /**
  * Raw → defaulted → compiled: the schema gives the defaulted configuration; this module turns it
@@ -57,9 +59,13 @@ export interface FetchOptions {
   /** Time limit of one git process. */
   gitTimeoutMs: number;
   recloneAfterFailures: number;
+  /** replica.readOnly: every repository refuses pushes; off, pullrep takes its own setup out. */
+  readOnly: boolean;
   missingRepoGraceMs: number;
   /** Interval of scheduled housekeeping; 0 = none. */
   maintenanceIntervalMs: number;
+  /** replica.refs.include/exclude: the refs this replica replicates; absent = every ref. */
+  refs?: RefSelectionOptions;
 }
 
 /** The retry policy of the ladder (src/retry). */
@@ -127,6 +133,10 @@ export interface VerifyOptions {
   credentials: PrimaryCredentials;
   gitTimeoutMs: number;
   concurrency: number;
+  /** replica.readOnly: a replica repository that accepts pushes is reported. */
+  readOnly: boolean;
+  /** replica.refs.include/exclude: both sides' checksums cover these refs only; absent = every ref. */
+  refs?: RefSelectionOptions;
 }
 
 /** The replica's self-healing (src/heal). */
@@ -165,6 +175,8 @@ export interface Options {
   verify: VerifyOptions;
   heal: HealOptions;
   http: HttpOptions;
+  /** Which repositories this replica keeps: replica.shard, replica.repos.include/exclude. */
+  selection: SelectionOptions;
 }
 
 /** Name of the spool directory under primary.root; repository names never start with '.'. */
@@ -185,7 +197,8 @@ export function compileOptions(config: Config): Options {
     maxEventBytes: publish.maxEventBytes,
   };
   return {
-    kafka: config.kafka,
+    // kafka.ssl.ca implies TLS.
+    kafka: { ...config.kafka, ssl: { ...config.kafka.ssl, enabled: config.kafka.ssl.enabled || config.kafka.ssl.ca !== '' } },
     fetch: {
       root: replica.root,
       primaryUrl: primary.url,
@@ -193,8 +206,10 @@ export function compileOptions(config: Config): Options {
       concurrency: replica.fetchConcurrency,
       gitTimeoutMs: replica.fetchTimeoutMs,
       recloneAfterFailures: replica.recloneAfterFailures,
+      readOnly: replica.readOnly,
       missingRepoGraceMs: replica.missingRepoGraceMs,
       maintenanceIntervalMs: replica.maintenanceIntervalMs,
+      refs: refSelectionOptions(replica.refs),
     },
     ladder: { ...retry },
     topics: {
@@ -228,6 +243,8 @@ export function compileOptions(config: Config): Options {
       credentials,
       gitTimeoutMs: replica.fetchTimeoutMs,
       concurrency: replica.fetchConcurrency,
+      readOnly: replica.readOnly,
+      refs: refSelectionOptions(replica.refs),
     },
     heal: {
       catalogTopic: topics.catalog,
@@ -237,5 +254,10 @@ export function compileOptions(config: Config): Options {
       resyncConcurrency: Math.max(1, replica.fetchConcurrency - 1),
     },
     http: { ...config.http },
+    selection: { shard: parseShard(replica.shard), include: [...replica.repos.include], exclude: [...replica.repos.exclude] },
   };
+}
+
+function refSelectionOptions(refs: Config['replica']['refs']): RefSelectionOptions {
+  return { include: [...refs.include], exclude: [...refs.exclude] };
 }

@@ -27,7 +27,14 @@ const definition = {
       username: { doc: 'SASL user name', format: String, default: '' },
       password: { doc: 'SASL password', format: String, default: '', sensitive: true },
     },
-    ssl: { doc: 'Use TLS to reach the brokers', format: 'switch', default: false },
+    ssl: {
+      enabled: { doc: 'Use TLS to reach the brokers (kafka.ssl.ca turns it on too)', format: 'switch', default: false },
+      ca: {
+        doc: "PEM file of the CA certificate(s) the brokers' certificates are checked against (empty = Node.js's trusted CAs); setting it turns TLS on",
+        format: String,
+        default: '',
+      },
+    },
   },
   topics: {
     events: {
@@ -37,9 +44,9 @@ const definition = {
     },
     partitions: { doc: 'Partition count of the events topic when pullrep creates it', format: 'pos-int', default: 12 },
     replicationFactor: {
-      doc: 'Replication factor of topics pullrep creates (-1 = broker default)',
-      format: 'int',
-      default: -1,
+      doc: 'Replication factor of topics pullrep creates (fewer when the cluster has fewer brokers; min.insync.replicas is one less; -1 = the brokers\' defaults)',
+      format: 'replication-factor',
+      default: 3,
     },
     failedRetentionMs: duration('Retention of the failed topic (default 90 days)', 90 * 24 * 3600 * 1000),
     catalog: {
@@ -90,10 +97,32 @@ const definition = {
   replica: {
     name: { doc: 'Name of this replica; also its consumer group', format: 'replica-name', default: 'replica' },
     root: { doc: "Directory holding the replica's bare repositories", format: String, default: '' },
+    shard: {
+      doc: 'This replica is shard "i/n" of a site: it keeps only the repositories whose name hashes to shard i (README "Shards"); empty = no sharding',
+      format: 'shard',
+      default: '',
+    },
+    repos: {
+      include: {
+        doc: 'Repository-name globs this replica keeps (* within a path segment, ** across "/", ? one character); empty = every repository',
+        format: 'repo-globs',
+        default: [] as string[],
+      },
+      exclude: {
+        doc: 'Repository-name globs this replica does not keep, even when included',
+        format: 'repo-globs',
+        default: [] as string[],
+      },
+    },
     applyDeletes: {
       doc: 'Delete a repository on the replica when the primary deletes it',
       format: 'switch',
       default: false,
+    },
+    readOnly: {
+      doc: "Every replica repository refuses pushes (a pre-receive hook naming the primary, receive.hideRefs); false removes pullrep's own setup",
+      format: 'switch',
+      default: true,
     },
     fetchConcurrency: { doc: 'Repositories synced in parallel', format: 'pos-int', default: 4 },
     fetchTimeoutMs: duration('Time limit of one git process', 10 * 60 * 1000),
@@ -117,11 +146,23 @@ const definition = {
       format: 'pos-int',
       default: 4,
     },
-    sessionTimeoutMs: duration('Consumer group session timeout', 30000),
+    sessionTimeoutMs: duration('Consumer group session timeout: a process that stops heartbeating (kill -9, a lost host) hands its partitions over after this long; it heartbeats every tenth of it', 6000),
     maintenanceIntervalMs: duration('Interval of scheduled housekeeping (git maintenance); 0 = off', 6 * 3600 * 1000),
     verifyIntervalMs: duration('Every repository is verified against the catalog at least once per this interval; 0 = off', 3600 * 1000),
     verifyConcurrency: { doc: 'Repositories verified at the same time', format: 'pos-int', default: 1 },
     verifyRatePerSecond: { doc: 'Most repository verifications started per second', format: 'pos-int', default: 20 },
+    refs: {
+      include: {
+        doc: 'Ref patterns this replica replicates (full names under refs/, at most one *, which matches across "/" as in git refspecs); empty = every ref',
+        format: 'ref-globs',
+        default: [] as string[],
+      },
+      exclude: {
+        doc: 'Ref patterns this replica never fetches, even when included (e.g. refs/changes/*)',
+        format: 'ref-globs',
+        default: [] as string[],
+      },
+    },
   },
   retry: {
     stages: { doc: 'Number of retry stages (retry topics)', format: 'retry-stages', default: 4 },

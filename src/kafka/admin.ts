@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import { replicated } from './replication.js';
 import type { KafkaAdmin, PartitionOffsets, TopicSpec, TopicState } from './types.js';
 
 /** ConfigResourceTypes.TOPIC of the Kafka protocol. */
@@ -32,6 +33,7 @@ export function adminOps(admin: Admin): KafkaAdmin {
       for (const r of resources) result.set(r.resourceName, new Map(r.configEntries.map((c) => [c.configName, c.configValue])));
       return result;
     },
+    brokerCount: async () => (await admin.describeCluster()).brokers.length,
     disconnect: () => admin.disconnect(),
   };
 }
@@ -42,7 +44,7 @@ async function describeTopics(admin: Admin, topics: readonly string[], existing?
   const result = new Map<string, TopicState>();
   if (wanted.length === 0) return result;
   const meta = await admin.fetchTopicMetadata({ topics: wanted });
-  for (const t of meta.topics) result.set(t.name, { topic: t.name, partitions: t.partitions.length });
+  for (const t of meta.topics) result.set(t.name, { topic: t.name, partitions: t.partitions.length, replicationFactor: t.partitions[0]?.replicas.length ?? 0 });
   return result;
 }
 
@@ -51,15 +53,14 @@ export async function createMissingTopics(admin: Admin, specs: readonly TopicSpe
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length === 0) return [];
   const names = missing.map((s) => s.topic);
+  const brokers = missing.some((s) => (s.replicationFactor ?? -1) > 0) ? (await admin.describeCluster()).brokers.length : 0;
   try {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((s) => ({
-        topic: s.topic,
-        numPartitions: s.numPartitions,
-        replicationFactor: s.replicationFactor ?? -1,
-        configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
-      })),
+      topics: missing.map((s) => {
+        const { replicationFactor, config } = replicated(s, brokers);
+        return { topic: s.topic, numPartitions: s.numPartitions, replicationFactor, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) };
+      }),
     });
   } catch (err) {
     // The topics were created, but the broker asked for their leaders does not know them yet

@@ -119,6 +119,8 @@ export interface TopicSpec {
 export interface TopicState {
   topic: string;
   partitions: number;
+  /** Replicas of its first partition. */
+  replicationFactor: number;
 }
 
 export interface PartitionOffsets {
@@ -144,6 +146,8 @@ export interface KafkaAdmin {
   committedOffsets(groupId: string, topics: readonly string[]): Promise<Map<string, Map<number, string>>>;
   /** The named configuration values of each topic. */
   topicConfigs(topics: readonly string[], names: readonly string[]): Promise<Map<string, Map<string, string>>>;
+  /** How many brokers the cluster has. */
+  brokerCount(): Promise<number>;
   disconnect(): Promise<void>;
 }
 

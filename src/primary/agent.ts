@@ -6,7 +6,7 @@ import type { Options } from '../config/index.js';
 import { gitEnvironment } from '../fetch/index.js';
 import { createMetricsRegistry, scrape, type Registry } from '../http/metrics-registry.js';
 import { startHttpEndpoint, type HttpEndpoint } from '../http/server.js';
-import { checkReachable, type KafkaClient } from '../kafka/index.js';
+import { checkReachable, replicationWarnings, type KafkaClient } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
 import { AGENT_PID_FILE } from '../publish/hook-script.js';
 import { spoolDirOf, spoolOf } from '../publish/setup.js';
@@ -271,6 +271,8 @@ async function setUpCatalog(kafka: KafkaClient, options: Options, keeper: Catalo
       { topic: publish.topic, numPartitions: publish.partitions, replicationFactor: publish.replicationFactor },
       { topic: catalogTopic, numPartitions: publish.partitions, replicationFactor: publish.replicationFactor, config: CATALOG_TOPIC_CONFIG },
     ]);
+    const states = await admin.describeTopics([publish.topic, catalogTopic]);
+    for (const warning of replicationWarnings(states.values(), await admin.brokerCount())) logger.warn(warning);
     const policy = (await admin.topicConfigs([catalogTopic], ['cleanup.policy'])).get(catalogTopic)?.get('cleanup.policy');
     if (policy !== undefined && !policy.split(',').includes('compact')) {
       logger.error({ topic: catalogTopic, 'cleanup.policy': policy }, 'the catalog topic is not compacted: its records expire with the retention; set cleanup.policy=compact on it');

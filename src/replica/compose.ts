@@ -14,6 +14,7 @@ import { startHttpEndpoint, type HttpEndpoint } from '../http/server.js';
 import { pollLag } from './lag.js';
 import type { KafkaClient } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
+import { compileSelection } from '../repos/selection.js';
 import { consumedTopics, ladderDelays } from '../retry/index.js';
 import { claimMemberSlot, runningProcess, type MemberSlot } from './member-slot.js';
 import { ReplicaService } from './service.js';
@@ -103,6 +104,13 @@ export interface RunningReplica {
   whyNotReady(): string | undefined;
 }
 
+/**
+ * Heartbeats go out every tenth of the session timeout, from the consumer's loop and from the
+ * syncs that hold a batch: nine may be lost (a busy event loop, a slow broker) before the group
+ * gives the process's partitions away.
+ */
+const heartbeatIntervalMs = (sessionTimeoutMs: number) => Math.max(100, Math.floor(sessionTimeoutMs / 10));
+
 /** Ensures the topics, builds every part, starts consuming. On failure, whatever was started is closed. */
 export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica> {
   const { options, kafka, logger } = setup;
@@ -121,7 +129,7 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
   const source = kafka.batchSource({
     groupId: consumerOptions.replica,
     sessionTimeoutMs: consumerOptions.sessionTimeoutMs,
-    heartbeatIntervalMs: Math.max(100, Math.floor(consumerOptions.sessionTimeoutMs / 10)),
+    heartbeatIntervalMs: heartbeatIntervalMs(consumerOptions.sessionTimeoutMs),
     rebalanceTimeoutMs: Math.max(60_000, consumerOptions.sessionTimeoutMs * 2),
     maxWaitTimeMs: FETCH_MAX_WAIT_MS,
     // What one fetch may bring into memory, compressed; decompression is bounded per batch
@@ -132,7 +140,10 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
   const pauser = new PartitionPauser({ control: source, clock, leadMs: RESUME_LEAD_MS });
   let service: ReplicaService | undefined;
   const store = SyncStateStore.open(options.fetch.root);
-  const repoMetrics = registerRepoMetrics(registry, { store, slowLagMs: options.http.slowRepoLagMs, now: () => clock.now() });
+  // Which repositories this replica keeps: one memoized function of the name, shared by every part.
+  const selection = compileSelection(options.selection);
+  const selects = selection.all ? undefined : (repo: string) => selection.selects(repo);
+  const repoMetrics = registerRepoMetrics(registry, { store, slowLagMs: options.http.slowRepoLagMs, now: () => clock.now(), selects });
   const probe = new BrokerProbe({ brokers: options.kafka.brokers, logger });
   let consumerRef: ReplicaConsumer | undefined;
   const whyNotReady = () =>
@@ -174,9 +185,10 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
       clock,
       logger,
       metrics,
-      heartbeatMs: Math.max(100, Math.floor(consumerOptions.sessionTimeoutMs / 3)),
+      heartbeatMs: heartbeatIntervalMs(consumerOptions.sessionTimeoutMs),
       abort: stopSyncs.signal,
       state: safeRecorder(store, logger),
+      selects,
     });
     const work = new PartitionWork({ consumer: source, processor, pauser, clock, logger, limit: consumerOptions.partitionsConsumedConcurrently, inlineMs: INLINE_BATCH_MS });
     const consumer = new ReplicaConsumer({
@@ -192,7 +204,7 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
     });
     consumerRef = consumer;
     if (options.http.port !== 0) {
-      http = await startHttpEndpoint({ ...options.http, logger, metrics: () => scrape(registry), ready, notReadyBecause: whyNotReady, route: waitRoute(waiters, logger) });
+      http = await startHttpEndpoint({ ...options.http, logger, metrics: () => scrape(registry), ready, notReadyBecause: whyNotReady, route: waitRoute(waiters, logger, selection.all ? undefined : selection) });
     }
     const maintenance =
       options.fetch.maintenanceIntervalMs > 0
@@ -220,6 +232,7 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
       partitions: ensured.partitions,
       catalog,
       store,
+      selects,
       repair: { fetcher, sides: createSides(options.fetch, setup.env), applyDeletes: consumerOptions.applyDeletes },
       listLocal: () => engine.listRepositories(),
       options: options.heal,
@@ -259,6 +272,6 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
   healing.start();
   probe.start();
   await service.start();
-  logger.info({ replica: consumerOptions.replica, topics, delaysMs: ladderDelays(options.ladder) }, 'replica running');
+  logger.info({ replica: consumerOptions.replica, topics, delaysMs: ladderDelays(options.ladder), selection: selection.describe() }, 'replica running');
   return { service, metrics, registry, scrape: () => scrape(registry), http, healing, store, catalog, waiters, ready, whyNotReady };
 }

@@ -1,5 +1,5 @@
 import type { TopicOptions } from '../config/index.js';
-import type { KafkaAdmin, TopicSpec } from '../kafka/index.js';
+import { replicationWarnings, type KafkaAdmin, type TopicSpec } from '../kafka/index.js';
 import { ladderTopics, type LadderTopics } from '../retry/index.js';
 
 /** The topology does not fit: start-up must stop. Not retriable: an operator has to act. */
@@ -64,7 +64,9 @@ export async function ensureTopics(admin: KafkaAdmin, options: TopicOptions): Pr
         'an event keeps its partition number down the ladder. Recreate or repartition them.',
     );
   }
-  return { topics, created, partitions, warnings: await retryTopicWarnings(admin, topics.retry, options.retryRetentionMs) };
+  const all = await admin.describeTopics([topics.events, ...topics.retry, topics.failed], existing);
+  const warnings = [...replicationWarnings(all.values(), await admin.brokerCount()), ...(await retryTopicWarnings(admin, topics.retry, options.retryRetentionMs))];
+  return { topics, created, partitions, warnings };
 }
 
 /**

@@ -29,10 +29,12 @@ export function testClient(brokers: string[] = testBrokers()): KafkaClient {
   return createKafka({ ...kafka, brokers, clientId: randomName('test'), logger: silentLogger() });
 }
 
-export async function createTopic(_kafka: unknown, topic: string, partitions = 1, config: Record<string, string> = {}): Promise<void> {
-  const admin = await testClient().admin();
+/** Creates a topic on the broker of `kafka` (one of testKafka's; the test broker otherwise). */
+export async function createTopic(kafka: unknown, topic: string, partitions = 1, config: Record<string, string> = {}): Promise<void> {
+  const brokers = typeof kafka === 'object' && kafka !== null ? brokersOf.get(kafka as Kafka) : undefined;
+  const admin = await testClient(brokers).admin();
   try {
-    await admin.createMissingTopics([{ topic, numPartitions: partitions, config }]);
+    await admin.createMissingTopics([{ topic, numPartitions: partitions, replicationFactor: 3, config }]);
   } finally {
     await admin.disconnect();
   }

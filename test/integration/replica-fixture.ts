@@ -102,14 +102,15 @@ export interface ReplicaFixture {
 /** Settings of every replica test: short delays, small session timeout. */
 export const TEST_RETRY = { stages: 2, initialDelayMs: 1000, multiplier: 2, maxDelayMs: 10_000, maxRetryPeriodMs: 60_000 };
 
-export async function replicaFixture(options: { partitions?: number; overrides?: Record<string, unknown> } = {}): Promise<ReplicaFixture> {
+export async function replicaFixture(options: { partitions?: number; overrides?: Record<string, unknown>; brokers?: string[] } = {}): Promise<ReplicaFixture> {
+  const brokers = options.brokers ?? testBrokers();
   const primaryRoot = await tempDir('pullrep-primary-');
   const replicaRoot = await tempDir('pullrep-replica-');
   const server = await new GitHttpServer({ root: primaryRoot }).start();
   const events = randomName('events');
   const replica = randomName('rep');
   const settings: Record<string, unknown> = {
-    'kafka.brokers': testBrokers(),
+    'kafka.brokers': brokers,
     'topics.events': events,
     'topics.partitions': options.partitions ?? 2,
     'primary.root': primaryRoot,
@@ -126,7 +127,7 @@ export async function replicaFixture(options: { partitions?: number; overrides?:
     ...options.overrides,
   };
   const config = loadConfig({ overrides: settings }).config;
-  const kafka = testKafka();
+  const kafka = testKafka(brokers);
   await createTopic(kafka, events, config.topics.partitions);
   const configFile = join(await tempDir('pullrep-config-'), 'pullrep.json');
   await writeFile(configFile, JSON.stringify(nest(settings)));
@@ -158,7 +159,7 @@ export async function replicaFixture(options: { partitions?: number; overrides?:
       const zero = '0'.repeat(40);
       return makeEvent<RefEvent>({ kind: 'refs-updated', repo, origin: 'primary', refs: Object.entries(refs).map(([ref, n]) => ({ ref, old: zero, new: n })) } as never);
     },
-    async startReplica(overrides = {}, syncDelayMs = 0, kafka = testClient()) {
+    async startReplica(overrides = {}, syncDelayMs = 0, kafka = testClient(brokers)) {
       const c = Object.keys(overrides).length ? loadConfig({ overrides: { ...settings, ...overrides } }).config : config;
       let fetcher: RecordingFetcher | undefined;
       const running = await startReplica({

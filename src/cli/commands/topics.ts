@@ -22,7 +22,7 @@ export function registerTopics(program: Command, runtime: Runtime): void {
         await admin.disconnect();
       }
     });
-  reportCommand(topics, 'list', "list this replica's topics with their partition counts").action(async (opts: { json?: boolean }) => {
+  reportCommand(topics, 'list', "list this replica's topics with their partition counts and replication factors").action(async (opts: { json?: boolean }) => {
       const ctx = makeContext(runtime, program.opts<GlobalOptions>());
       const { replicaTopics } = await import('../../replica/topics.js');
       const { allTopics } = await import('../../retry/index.js');
@@ -30,9 +30,14 @@ export function registerTopics(program: Command, runtime: Runtime): void {
       const admin = await ctx.kafka().admin();
       try {
         const states = await admin.describeTopics(names);
-        const rows = names.map((topic) => ({ topic, partitions: states.get(topic)?.partitions ?? null }));
+        const rows = names.map((topic) => ({ topic, partitions: states.get(topic)?.partitions ?? null, replicationFactor: states.get(topic)?.replicationFactor ?? null }));
         if (opts.json) runtime.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-        else runtime.stdout.write(renderTable([{ header: 'TOPIC' }, { header: 'PARTITIONS', align: 'right' }], rows.map((r) => [r.topic, r.partitions === null ? 'missing' : String(r.partitions)])));
+        else {
+          const cells = rows.map((r) => (r.partitions === null ? [r.topic, 'missing', ''] : [r.topic, String(r.partitions), String(r.replicationFactor)]));
+          runtime.stdout.write(renderTable([{ header: 'TOPIC' }, { header: 'PARTITIONS', align: 'right' }, { header: 'REPLICATION', align: 'right' }], cells));
+          const { replicationWarnings } = await import('../../kafka/index.js');
+          for (const warning of replicationWarnings(states.values(), await admin.brokerCount())) runtime.stderr.write(`pullrep: warning: ${warning}\n`);
+        }
       } finally {
         await admin.disconnect();
       }
