@@ -324,12 +324,14 @@ await_node() {
     if ! kill -0 "$pid" 2>/dev/null; then
       tail -n 20 "$state/broker.log" >&2
       rm -f "$state/broker.pid"
-      die "node $i exited during start-up; log: $state/broker.log"
+      failure="node $i exited during start-up; log: $state/broker.log"
+      return 1
     fi
     if ((SECONDS - started > timeout)); then
       kill "$pid" 2>/dev/null || true
       rm -f "$state/broker.pid"
-      die "node $i did not start within ${timeout}s; log: $state/broker.log"
+      failure="node $i did not start within ${timeout}s; log: $state/broker.log"
+      return 1
     fi
     sleep 0.2
   done
@@ -341,20 +343,30 @@ start_nodes() {
   fetch_jars
   [ "$nodes" = 1 ] || { mkdir -p "$cluster" && echo "$nodes" >"$cluster/nodes"; }
   resolve_security
+  local wanted=() p
   for i in "$@"; do
     if pid=$(running_pid "$i"); then
       say "node $i already running (pid $pid) on 127.0.0.1:$(node_port "$i")"
       continue
     fi
-    local p
     p=$(node_port "$i")
     if port_open "$p" || port_open $((p + 1)); then
       die "port $p or $((p + 1)) on 127.0.0.1 is taken by another process; set PULLREP_KAFKA_PORT to use another"
     fi
+    wanted+=("$i")
+  done
+  # Every port checked before any node starts; a node that fails takes the ones started with it down.
+  for i in "${wanted[@]}"; do
     launch "$i"
     launched+=("$i")
   done
-  for i in "${launched[@]}"; do await_node "$i" "$started"; done
+  failure=
+  for i in "${launched[@]}"; do
+    if ! await_node "$i" "$started"; then
+      for j in "${launched[@]}"; do [ "$j" = "$i" ] || stop_node "$j" >/dev/null; done
+      die "$failure"
+    fi
+  done
   for i in "${launched[@]}"; do
     say "node $i started (pid $(running_pid "$i")) in $((SECONDS - started))s on 127.0.0.1:$(node_port "$i"); log: $(node_state "$i")/broker.log"
   done
@@ -374,7 +386,7 @@ stop_node() {
     say "node $i not running on 127.0.0.1:$(node_port "$i")"
     return 0
   fi
-  kill -TERM "$pid"
+  kill -TERM "$pid" 2>/dev/null || true
   while kill -0 "$pid" 2>/dev/null; do
     if ((waited >= 300)); then
       say "node $i did not stop within 30s; killing it"

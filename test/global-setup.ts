@@ -58,8 +58,8 @@ async function fromLocalBroker(): Promise<{ brokers: string; stop: () => Promise
   let lastError: unknown = new Error('no free port pair for a local Kafka broker between 29092 and 30000');
   let tries = 0;
   for await (const port of fixed ? [fixed] : freeBrokerPorts()) {
-    // The plaintext broker the tests expect, whatever PULLREP_KAFKA_SECURITY the shell has.
-    const env = { ...process.env, PULLREP_KAFKA_PORT: port, PULLREP_KAFKA_SECURITY: 'plaintext' };
+    // The one plaintext broker the tests expect, whatever PULLREP_KAFKA_SECURITY or _NODES the shell has.
+    const env = { ...process.env, PULLREP_KAFKA_PORT: port, PULLREP_KAFKA_SECURITY: 'plaintext', PULLREP_KAFKA_NODES: '1' };
     try {
       const { stdout } = await run('bash', [script, 'start'], { env, timeout: 10 * 60 * 1000 });
       const startedHere = !stdout.includes('already running');

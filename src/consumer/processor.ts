@@ -21,7 +21,7 @@ export interface ProcessorDeps {
   clock: Clock;
   logger: Logger;
   metrics: ReplicaMetrics;
-  /** How often to heartbeat while syncs run (sessionTimeout / 3). */
+  /** How often to heartbeat while syncs run (a tenth of the session timeout). */
   heartbeatMs: number;
   /** Aborted when the shutdown grace period is over: running git processes stop. */
   abort: AbortSignal;
@@ -30,7 +30,8 @@ export interface ProcessorDeps {
   /**
    * Whether this replica keeps a repository (replica.shard, replica.repos; src/repos/selection.ts).
    * Records of one it does not keep are committed without a sync, a state row or a hand-off,
-   * from any stage and without waiting for their delay. Every repository when absent.
+   * from any stage, without a delay of their own; offsets are still committed in order, so one
+   * queued behind a record that is not due yet is committed with it. Every repository when absent.
    */
   selects?: ((repo: string) => boolean) | undefined;
 }

@@ -73,7 +73,9 @@ class Engine implements ReplicaFetcher {
     this.overHttp = /^https?:/i.test(deps.options.primaryUrl);
     const { options } = deps;
     this.gate = new WorkGate(options.concurrency);
-    this.locks = new RepoLocks(options.root);
+    this.locks = new RepoLocks(options.root, {
+      onWait: (repo, holder) => deps.logger.info({ repo, holder }, 'waiting for another process to finish its sync of the repository'),
+    });
     this.failures = new FailureCounter(options.recloneAfterFailures);
     this.env = gitEnvironment(deps.env, options.primaryUrl, options.credentials);
     this.now = deps.clock ?? Date.now;
@@ -85,7 +87,7 @@ class Engine implements ReplicaFetcher {
     // Refs replica.refs does not select are left alone: not fetched, not deleted (a whole sync prunes them).
     const names = this.refs.all ? checked : checked.filter((ref) => this.refs.selects(ref));
     const excluded = this.refs.all ? [] : checked.filter((ref) => !this.refs.selects(ref));
-    if (names.length === 0) return this.nothingSelected(repo, excluded);
+    if (names.length === 0 && excluded.length > 0) return this.nothingSelected(repo, excluded);
     const result = await this.locked(repo, options, async (ctx) => {
       if (!existsSync(ctx.path)) return this.create(ctx, names);
       const packedRefsBytes = packedRefsSize(ctx.path);
@@ -201,45 +203,56 @@ class Engine implements ReplicaFetcher {
     const path = repoPathUnder(this.root, repo, 'replica.root');
     const url = primaryUrl(this.deps.options.primaryUrl, repo);
     const log = this.deps.logger.child({ repo });
-    // One turn for a name and its other spelling (with or without .git): they are one repository.
-    return this.gate.run(repositoryKey(repo), async () => {
-      if (options.signal?.aborted) throw new TransientFetchError(`sync of ${repo} aborted before it started`, 'aborted');
-      const started = this.now();
-      const git = gitRunner({
-        env: this.env,
-        timeoutMs: this.deps.options.gitTimeoutMs,
-        signal: options.signal,
-        secrets: primarySecrets(this.deps.options.credentials),
-        publishedAt: options.publishedAt,
-        missingRepoGraceMs: this.deps.options.missingRepoGraceMs,
-        now: this.now,
-        logger: log,
-        traceHttp: this.overHttp,
+    const failed = (err: unknown) => {
+      const error = asFetchError(err, repo);
+      // The one log line of a failed sync (callers count or print it, they don't log it again).
+      log.warn({ kind: error.kind, retriable: error.retriable, err: error.message }, 'sync failed');
+      return error;
+    };
+    // One turn for a name and its other spelling (with or without .git): they are one repository;
+    // and one across the processes that share replica.root (src/fetch/repo-lock.ts), waited for
+    // without a slot.
+    const hold = () =>
+      this.locks.acquire(repositoryKey(repo), options.signal).catch((err: unknown) => {
+        throw failed(err);
       });
-      let release: (() => Promise<void>) | undefined;
-      try {
-        // ...and one turn across the processes that share replica.root (src/fetch/repo-lock.ts).
-        release = await this.locks.acquire(repositoryKey(repo), options.signal);
-        const hook = this.deps.options.readOnly ? readOnlyHook(url, primarySecrets(this.deps.options.credentials)) : undefined;
-        const ctx: SyncContext = { repo, path, url, git, log, started, now: this.now, readOnlyHook: hook, refs: this.refs };
-        // Deleting runs no git and follows no link: a repository the guard refuses can still go.
-        if (guard && existsSync(path)) {
-          checkRepository(path, repo);
-          await this.keepReadOnly(ctx);
-        }
-        const result = await work(ctx);
-        // However this call made the repository (again), it refuses pushes once made.
-        if (guard && (result.created || result.recloned)) await this.keepReadOnly(ctx);
-        return result;
-      } catch (err) {
-        const error = asFetchError(err, repo);
-        // The one log line of a failed sync (callers count or print it, they don't log it again).
-        log.warn({ kind: error.kind, retriable: error.retriable, err: error.message }, 'sync failed');
-        throw error;
-      } finally {
-        await release?.();
-      }
+    return this.gate.run(repositoryKey(repo), () => this.inTurn({ repo, path, url, log, options, guard, failed }, work), hold);
+  }
+
+  /** The sync itself, in the repository's turn and slot, holding its lock. */
+  private async inTurn(
+    call: { repo: string; path: string; url: string; log: Logger; options: SyncOptions; guard: boolean; failed: (err: unknown) => Error },
+    work: (ctx: SyncContext) => Promise<SyncResult>,
+  ): Promise<SyncResult> {
+    const { repo, path, url, log, options, guard, failed } = call;
+    if (options.signal?.aborted) throw new TransientFetchError(`sync of ${repo} aborted before it started`, 'aborted');
+    const started = this.now();
+    const git = gitRunner({
+      env: this.env,
+      timeoutMs: this.deps.options.gitTimeoutMs,
+      signal: options.signal,
+      secrets: primarySecrets(this.deps.options.credentials),
+      publishedAt: options.publishedAt,
+      missingRepoGraceMs: this.deps.options.missingRepoGraceMs,
+      now: this.now,
+      logger: log,
+      traceHttp: this.overHttp,
     });
+    try {
+      const hook = this.deps.options.readOnly ? readOnlyHook(url, primarySecrets(this.deps.options.credentials)) : undefined;
+      const ctx: SyncContext = { repo, path, url, git, log, started, now: this.now, readOnlyHook: hook, refs: this.refs };
+      // Deleting runs no git and follows no link: a repository the guard refuses can still go.
+      if (guard && existsSync(path)) {
+        checkRepository(path, repo);
+        await this.keepReadOnly(ctx);
+      }
+      const result = await work(ctx);
+      // However this call made the repository (again), it refuses pushes once made.
+      if (guard && (result.created || result.recloned)) await this.keepReadOnly(ctx);
+      return result;
+    } catch (err) {
+      throw failed(err);
+    }
   }
 
   /**

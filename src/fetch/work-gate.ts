@@ -12,7 +12,12 @@ export class WorkGate {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
   }
 
-  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` in the key's turn, within a slot. `hold`, when given, runs in the key's turn
+   * before the slot is taken (a wait for something outside this gate: it holds no slot) and
+   * resolves what undoes it after the task.
+   */
+  async run<T>(key: string, task: () => Promise<T>, hold?: () => Promise<() => Promise<void>>): Promise<T> {
     const previous = this.tails.get(key) ?? Promise.resolve();
     let release: () => void = () => undefined;
     const mine = new Promise<void>((r) => (release = r));
@@ -20,11 +25,16 @@ export class WorkGate {
     this.tails.set(key, tail);
     try {
       await previous;
-      await this.acquire();
+      const unhold = hold ? await hold() : undefined;
       try {
-        return await task();
+        await this.acquire();
+        try {
+          return await task();
+        } finally {
+          this.releaseSlot();
+        }
       } finally {
-        this.releaseSlot();
+        await unhold?.();
       }
     } finally {
       release();

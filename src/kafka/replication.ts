@@ -14,16 +14,20 @@ export function replicated(spec: TopicSpec, brokers: number): { replicationFacto
 }
 
 /**
- * A topic with one replica in a cluster of several brokers loses its records, and stops taking
- * writes, when that broker goes: worth a warning at start-up (pullrep does not change a topic it
- * did not create).
+ * Warnings about topics that are less replicated than they should be, in a cluster of several
+ * brokers (`brokers` counts those up now): one with a single replica loses its records, and stops
+ * taking writes, when that broker goes; one with fewer replicas than `asked`
+ * (topics.replicationFactor) was made while brokers were down, or elsewhere. pullrep does not
+ * change a topic it did not create, nor one it made before.
  */
-export function replicationWarnings(states: Iterable<TopicState>, brokers: number): string[] {
+export function replicationWarnings(states: Iterable<TopicState>, brokers: number, asked = -1): string[] {
   if (brokers < 2) return [];
   const warnings: string[] = [];
   for (const state of states) {
     if (state.replicationFactor === 1) {
       warnings.push(`${state.topic} has a replication factor of 1 in a cluster of ${brokers} brokers; its partitions stop when their one broker does (raise it with kafka-reassign-partitions)`);
+    } else if (asked > 0 && state.replicationFactor < asked) {
+      warnings.push(`${state.topic} has a replication factor of ${state.replicationFactor}, less than topics.replicationFactor ${asked} (made while brokers were down, or elsewhere); raise it with kafka-reassign-partitions, or set topics.replicationFactor to what the cluster can hold`);
     }
   }
   return warnings;

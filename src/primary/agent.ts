@@ -272,7 +272,7 @@ async function setUpCatalog(kafka: KafkaClient, options: Options, keeper: Catalo
       { topic: catalogTopic, numPartitions: publish.partitions, replicationFactor: publish.replicationFactor, config: CATALOG_TOPIC_CONFIG },
     ]);
     const states = await admin.describeTopics([publish.topic, catalogTopic]);
-    for (const warning of replicationWarnings(states.values(), await admin.brokerCount())) logger.warn(warning);
+    for (const warning of replicationWarnings(states.values(), await admin.brokerCount(), publish.replicationFactor)) logger.warn(warning);
     const policy = (await admin.topicConfigs([catalogTopic], ['cleanup.policy'])).get(catalogTopic)?.get('cleanup.policy');
     if (policy !== undefined && !policy.split(',').includes('compact')) {
       logger.error({ topic: catalogTopic, 'cleanup.policy': policy }, 'the catalog topic is not compacted: its records expire with the retention; set cleanup.policy=compact on it');

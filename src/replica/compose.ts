@@ -14,6 +14,7 @@ import { startHttpEndpoint, type HttpEndpoint } from '../http/server.js';
 import { pollLag } from './lag.js';
 import type { KafkaClient } from '../kafka/index.js';
 import type { Logger } from '../log/index.js';
+import { refSelectionOf } from '../refs/selection.js';
 import { compileSelection } from '../repos/selection.js';
 import { consumedTopics, ladderDelays } from '../retry/index.js';
 import { claimMemberSlot, runningProcess, type MemberSlot } from './member-slot.js';
@@ -204,7 +205,7 @@ export async function startReplica(setup: ReplicaSetup): Promise<RunningReplica>
     });
     consumerRef = consumer;
     if (options.http.port !== 0) {
-      http = await startHttpEndpoint({ ...options.http, logger, metrics: () => scrape(registry), ready, notReadyBecause: whyNotReady, route: waitRoute(waiters, logger, selection.all ? undefined : selection) });
+      http = await startHttpEndpoint({ ...options.http, logger, metrics: () => scrape(registry), ready, notReadyBecause: whyNotReady, route: waitRoute(waiters, logger, selection.all ? undefined : selection, refSelectionOf(options.fetch.refs)) });
     }
     const maintenance =
       options.fetch.maintenanceIntervalMs > 0

@@ -65,7 +65,7 @@ export async function ensureTopics(admin: KafkaAdmin, options: TopicOptions): Pr
     );
   }
   const all = await admin.describeTopics([topics.events, ...topics.retry, topics.failed], existing);
-  const warnings = [...replicationWarnings(all.values(), await admin.brokerCount()), ...(await retryTopicWarnings(admin, topics.retry, options.retryRetentionMs))];
+  const warnings = [...replicationWarnings(all.values(), await admin.brokerCount(), replicationFactor), ...(await retryTopicWarnings(admin, topics.retry, options.retryRetentionMs))];
   return { topics, created, partitions, warnings };
 }
 

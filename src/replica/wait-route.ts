@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/index.js';
 import { repoNameProblem } from '../events/index.js';
+import type { RefSelection } from '../refs/selection.js';
 import type { Selection } from '../repos/selection.js';
 import { WaitRequestError, type RefWaiters } from './wait.js';
 
@@ -12,9 +13,10 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * GET /v1/repos/<repo>/wait?ref=<ref>&oid=<oid>&timeoutMs=<ms>&orNewer=true (docs/operations.md):
  * 200 with `{"matched":true,…}` as soon as this replica holds the ref at the oid; 408 with the
  * current value when the timeout passes first; 400 for a malformed request; 404 for a repository
- * this replica does not keep (replica.shard, replica.repos), which it would never hold.
+ * this replica does not keep (replica.shard, replica.repos) or a ref it does not replicate
+ * (replica.refs), which it would never hold.
  */
-export function waitRoute(waiters: RefWaiters, logger: Logger, selection?: Selection) {
+export function waitRoute(waiters: RefWaiters, logger: Logger, selection?: Selection, refs?: RefSelection) {
   return (path: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): boolean => {
     if (!path.startsWith(PREFIX) || !path.endsWith(SUFFIX) || path.length <= PREFIX.length + SUFFIX.length) return false;
     const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
@@ -31,6 +33,10 @@ export function waitRoute(waiters: RefWaiters, logger: Logger, selection?: Selec
       return true;
     }
     const ref = query.get('ref') ?? '';
+    if (refs && !refs.all && ref.startsWith('refs/') && !refs.selects(ref)) {
+      json(404, { error: `${ref} is not replicated by this replica (replica.refs: ${refs.describe()})` });
+      return true;
+    }
     const oid = query.get('oid') ?? '';
     const timeoutText = query.get('timeoutMs');
     const timeoutMs = timeoutText === null ? DEFAULT_TIMEOUT_MS : Number(timeoutText);

@@ -16,13 +16,17 @@ export interface SelectionOptions {
 
 export const EVERY_REPOSITORY: SelectionOptions = { shard: null, include: [], exclude: [] };
 
+/** A name without its trailing `.git`: `team/app` and `team/app.git` are one repository. */
+const keyOf = (name: string): string => (name.endsWith('.git') ? name.slice(0, -4) : name);
+
 /**
  * The shard (1-based) of `count` a repository name falls in: the first 8 bytes of the SHA-256
- * of its UTF-8 bytes, read as a big-endian unsigned 64-bit integer, modulo `count`, plus 1.
+ * of the UTF-8 bytes of the name without a trailing `.git` (so both spellings of one repository
+ * fall in one shard), read as a big-endian unsigned 64-bit integer, modulo `count`, plus 1.
  * Stable across versions and platforms; never change it (every shard's contents depend on it).
  */
 export function shardOf(name: string, count: number): number {
-  const digest = createHash('sha256').update(name, 'utf8').digest();
+  const digest = createHash('sha256').update(keyOf(name), 'utf8').digest();
   return Number(digest.readBigUInt64BE(0) % BigInt(count)) + 1;
 }
 
@@ -93,9 +97,11 @@ export function compileSelection(options: SelectionOptions = EVERY_REPOSITORY): 
   const { shard } = options;
   const all = shard === null && include.length === 0 && exclude.length === 0;
   const memo = new Map<string, boolean>();
+  // A glob matches a repository when it matches either spelling of its name (with or without .git).
+  const matches = (re: RegExp, name: string) => re.test(keyOf(name)) || re.test(`${keyOf(name)}.git`);
   const decide = (name: string): boolean =>
-    (include.length === 0 || include.some((re) => re.test(name))) &&
-    !exclude.some((re) => re.test(name)) &&
+    (include.length === 0 || include.some((re) => matches(re, name))) &&
+    !exclude.some((re) => matches(re, name)) &&
     (shard === null || shardOf(name, shard.count) === shard.index);
   return {
     options,

@@ -86,16 +86,19 @@ describe('a three-node Kafka cluster', () => {
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: events, numPartitions: 2, replicationFactor: 1 }] });
     await admin.disconnect();
     const env = { ...f.env, PULLREP_TOPICS_EVENTS: events };
-    const ensured = await execFileAsync(process.execPath, [PULLREP_BIN, 'topics', 'ensure'], { env, timeout: 60_000 });
-    expect(ensured.stderr).toContain(`warning: ${events} has a replication factor of 1 in a cluster of 3 brokers`);
-    const listed = await execFileAsync(process.execPath, [PULLREP_BIN, 'topics', 'list'], { env, timeout: 60_000 });
-    expect(listed.stdout).toMatch(new RegExp(`${events}\\s+2\\s+1`));
-    expect(listed.stderr).toContain(`${events} has a replication factor of 1`);
-    // Gone before a node stops: kafkajs cannot list the topics of a cluster while one is offline.
-    const cleanup = f.kafka.admin();
-    await cleanup.connect();
-    await cleanup.deleteTopics({ topics: [events] });
-    await cleanup.disconnect();
+    try {
+      const ensured = await execFileAsync(process.execPath, [PULLREP_BIN, 'topics', 'ensure'], { env, timeout: 60_000 });
+      expect(ensured.stderr).toContain(`warning: ${events} has a replication factor of 1 in a cluster of 3 brokers`);
+      const listed = await execFileAsync(process.execPath, [PULLREP_BIN, 'topics', 'list'], { env, timeout: 60_000 });
+      expect(listed.stdout).toMatch(new RegExp(`${events}\\s+2\\s+1`));
+      expect(listed.stderr).toContain(`${events} has a replication factor of 1`);
+    } finally {
+      // Gone before a node stops: kafkajs cannot list the topics of a cluster while one is offline.
+      const cleanup = f.kafka.admin();
+      await cleanup.connect();
+      await cleanup.deleteTopics({ topics: [events] });
+      await cleanup.disconnect();
+    }
   });
 
   it('loses no event when the leader of the events topic stops in the middle of a burst of pushes, and every repository converges', async () => {
@@ -109,14 +112,21 @@ describe('a three-node Kafka cluster', () => {
     const leader = (await placement(f.kafka, events))[0]?.leader ?? 0;
     expect(leader).toBeGreaterThan(0);
 
-    const pushed: Array<{ repo: string; tip: string }> = [];
-    let stopping: Promise<void> | undefined;
-    for (let round = 0; round < 5; round++) {
-      for (const repo of repos) pushed.push({ repo: repo.name, tip: await pushCommit(repo.primary) });
-      // Stopped while the pushes go on: the next ones meet the election.
-      if (round === 1) stopping = cluster.stopNode(leader);
-    }
+    const pushed: Array<{ repo: string; tip: string; during: boolean }> = [];
+    const pushRound = async (during: () => boolean) => {
+      for (const repo of repos) {
+        const at = during();
+        pushed.push({ repo: repo.name, tip: await pushCommit(repo.primary), during: at });
+      }
+    };
+    await pushRound(() => false);
+    // The leader stops while the pushes go on: they meet its controlled shutdown and the election.
+    let stopped = false;
+    const stopping = cluster.stopNode(leader).then(() => (stopped = true));
+    while (!stopped) await pushRound(() => !stopped);
     await stopping;
+    for (let round = 0; round < 2; round++) await pushRound(() => false);
+    expect(pushed.filter((p) => p.during).length, 'pushes made while the leader was stopping').toBeGreaterThan(0);
     const after = await placement(testKafka(cluster.brokers.filter((_, i) => i + 1 !== leader)), events);
     expect(after.every((p) => p.leader !== leader && p.leader > 0), JSON.stringify(after)).toBe(true);
     for (const repo of repos) await f.converged(repo, 60_000);

@@ -134,11 +134,15 @@ describe('shards and repository selection', () => {
     const ownHead = await pushCommit(own.primary);
     const foreignHead = await pushCommit(foreign.primary);
     const replay = { [HEADER.dueAt]: String(Date.now()) };
+    // The other shard's record comes first on the partition and is due only in an hour: it has no
+    // delay of its own here, so it does not hold back the record behind it.
+    const later = { [HEADER.dueAt]: String(Date.now() + 3600_000) };
+    const partition = partitionOf(own.name, 3);
     await f.send({
       topic: stage1,
       messages: [
-        { key: foreign.name, partition: partitionOf(foreign.name, 3), value: encodeEvent(f.refsEvent(foreign.name, { 'refs/heads/main': foreignHead })), headers: replay },
-        { key: own.name, partition: partitionOf(own.name, 3), value: encodeEvent(f.refsEvent(own.name, { 'refs/heads/main': ownHead })), headers: replay },
+        { key: foreign.name, partition, value: encodeEvent(f.refsEvent(foreign.name, { 'refs/heads/main': foreignHead })), headers: later },
+        { key: own.name, partition, value: encodeEvent(f.refsEvent(own.name, { 'refs/heads/main': ownHead })), headers: replay },
       ],
     });
     await waitFor(() => refsEqual(own.primary, join(one.root, own.name)), { what: 'the replayed event of shard 1 to be applied' });
@@ -247,8 +251,9 @@ describe('shards and repository selection', () => {
     const second = names.filter((n) => shardOf(n, 2) === 2);
     expect(synced.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { repo: string }).repo).sort()).toEqual([...second].sort());
     for (const repo of repos) expect(existsSync(join(fresh, repo.name)), repo.name).toBe(second.includes(repo.name));
-    // One repository named: refused when it is not selected.
+    // One repository named: refused when it is not selected, by sync and by verify.
     const outside = names.find((n) => shardOf(n, 2) === 1) ?? '';
     await expect(cli(f, { PULLREP_REPLICA_ROOT: fresh, PULLREP_REPLICA_SHARD: '2/2' }, ['sync', outside])).rejects.toThrow(/not selected by this replica \(shard 2\/2\)/);
+    await expect(cli(f, { PULLREP_REPLICA_ROOT: fresh, PULLREP_REPLICA_SHARD: '2/2' }, ['verify', outside])).rejects.toThrow(/is not selected by this replica \(shard 2\/2\); verify it on the replica that keeps it/);
   }, 180_000);
 });

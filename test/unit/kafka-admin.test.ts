@@ -37,3 +37,29 @@ describe('creating the ladder topics', () => {
     expect(a.asked()).toBe(0);
   });
 });
+
+describe('replication of the topics pullrep creates', () => {
+  it('asks for topics.replicationFactor, or the brokers there are, with min.insync.replicas one less', async () => {
+    const { replicated } = await import('../../src/kafka/replication.js');
+    expect(replicated({ topic: 't', numPartitions: 1, replicationFactor: 3 }, 3)).toEqual({ replicationFactor: 3, config: { 'min.insync.replicas': '2' } });
+    expect(replicated({ topic: 't', numPartitions: 1, replicationFactor: 3 }, 5)).toEqual({ replicationFactor: 3, config: { 'min.insync.replicas': '2' } });
+    expect(replicated({ topic: 't', numPartitions: 1, replicationFactor: 3 }, 1)).toEqual({ replicationFactor: 1, config: { 'min.insync.replicas': '1' } });
+    expect(replicated({ topic: 't', numPartitions: 1, replicationFactor: 3, config: { 'min.insync.replicas': '3' } }, 3).config['min.insync.replicas']).toBe('3');
+    expect(replicated({ topic: 't', numPartitions: 1, replicationFactor: -1, config: { a: 'b' } }, 3)).toEqual({ replicationFactor: -1, config: { a: 'b' } });
+  });
+
+  it('warns about one replica, or fewer than asked, in a cluster of several brokers only', async () => {
+    const { replicationWarnings } = await import('../../src/kafka/replication.js');
+    const states = [
+      { topic: 'one', partitions: 2, replicationFactor: 1 },
+      { topic: 'two', partitions: 2, replicationFactor: 2 },
+      { topic: 'three', partitions: 2, replicationFactor: 3 },
+    ];
+    const warnings = replicationWarnings(states, 3, 3);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^one has a replication factor of 1 in a cluster of 3 brokers/);
+    expect(warnings[1]).toMatch(/^two has a replication factor of 2, less than topics\.replicationFactor 3/);
+    expect(replicationWarnings(states, 3)).toHaveLength(1);
+    expect(replicationWarnings(states, 1, 3)).toEqual([]);
+  });
+});

@@ -3,19 +3,31 @@ import { ConfigError, compileOptions, loadConfig } from '../../src/config/index.
 import { compileSelection, globProblem, globToRegExp, parseShard, shardOf } from '../../src/repos/selection.js';
 
 describe('shards: a stable hash of the repository name', () => {
-  // Fixed values: the first 8 bytes of SHA-256 of the name, big-endian, computed independently.
-  // A change here moves repositories between shards of every site: never change the hash.
+  // Fixed values: the first 8 bytes of SHA-256 of the name without ".git", big-endian, computed
+  // independently. A change here moves repositories between shards of every site: never change it.
   it.each([
-    ['team/app.git', 0xa8763b648117129cn, 1, 4],
-    ['group/sub/lib.git', 0x7f02ebc8bcc867ddn, 2, 6],
-    ['team/web.git', 0xf331cf5ddfcaed56n, 3, 4],
-    ['docs.git', 0x542ab26fa0089df3n, 3, 7],
-    ['mobile/ios.git', 0x9152bd7686b28107n, 2, 6],
-  ])('%s: shard %#x mod n + 1', (name, value, ofThree, ofSeven) => {
-    expect(shardOf(name, 3)).toBe(Number(value % 3n) + 1);
-    expect(shardOf(name, 3)).toBe(ofThree);
-    expect(shardOf(name, 7)).toBe(ofSeven);
-    expect(shardOf(name, 1)).toBe(1);
+    ['team/app.git', 0xe46f7d74783804fan, 3, 3],
+    ['group/sub/lib.git', 0xb3979d7365406c45n, 3, 6],
+    ['team/web.git', 0xa5cb1ff62f8ed32cn, 1, 7],
+    ['docs.git', 0x46b42b4229cd7a39n, 2, 1],
+    ['mobile/ios.git', 0x2749fe12e8678e70n, 2, 3],
+  ])('%s: shard %#x mod n + 1, with or without .git', (name, value, ofThree, ofSeven) => {
+    for (const spelling of [name, name.slice(0, -4)]) {
+      expect(shardOf(spelling, 3)).toBe(Number(value % 3n) + 1);
+      expect(shardOf(spelling, 3)).toBe(ofThree);
+      expect(shardOf(spelling, 7)).toBe(ofSeven);
+      expect(shardOf(spelling, 1)).toBe(1);
+    }
+  });
+
+  it('matches a glob against both spellings of a name', () => {
+    const only = compileSelection({ shard: null, include: ['team/*.git'], exclude: ['scratch/*'] });
+    expect(only.selects('team/app')).toBe(true);
+    expect(only.selects('team/app.git')).toBe(true);
+    const rest = compileSelection({ shard: null, include: [], exclude: ['scratch/*.git'] });
+    expect(rest.selects('scratch/x')).toBe(false);
+    expect(rest.selects('scratch/x.git')).toBe(false);
+    expect(rest.selects('team/x')).toBe(true);
   });
 
   it('puts every one of 1,000 names in exactly one of 3 shards, and spreads them evenly', () => {
@@ -85,12 +97,12 @@ describe('the selection', () => {
     expect(s.describe()).toBe('include team/** docs.git, exclude team/tmp-*');
 
     const sharded = compileSelection({ shard: { index: 3, count: 3 }, include: ['team/**'], exclude: [] });
-    expect(sharded.selects('team/web.git')).toBe(true);
-    expect(sharded.selects('team/app.git')).toBe(false);
+    expect(sharded.selects('team/app.git')).toBe(true);
+    expect(sharded.selects('team/web.git')).toBe(false);
     expect(sharded.selects('docs.git')).toBe(false);
     expect(sharded.describe()).toBe('shard 3/3, include team/**');
     // Asked again, the same answer (memoized).
-    expect(sharded.selects('team/web.git')).toBe(true);
+    expect(sharded.selects('team/app.git')).toBe(true);
   });
 
   it('selects every repository by default', () => {

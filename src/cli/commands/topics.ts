@@ -36,7 +36,7 @@ export function registerTopics(program: Command, runtime: Runtime): void {
           const cells = rows.map((r) => (r.partitions === null ? [r.topic, 'missing', ''] : [r.topic, String(r.partitions), String(r.replicationFactor)]));
           runtime.stdout.write(renderTable([{ header: 'TOPIC' }, { header: 'PARTITIONS', align: 'right' }, { header: 'REPLICATION', align: 'right' }], cells));
           const { replicationWarnings } = await import('../../kafka/index.js');
-          for (const warning of replicationWarnings(states.values(), await admin.brokerCount())) runtime.stderr.write(`pullrep: warning: ${warning}\n`);
+          for (const warning of replicationWarnings(states.values(), await admin.brokerCount(), ctx.options.topics.replicationFactor)) runtime.stderr.write(`pullrep: warning: ${warning}\n`);
         }
       } finally {
         await admin.disconnect();

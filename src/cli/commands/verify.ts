@@ -96,6 +96,10 @@ Examples:
         throw new Error(`${differing} of ${counted(entries.length, 'repository', 'repositories')} ${differing === 1 ? 'differs' : 'differ'} from the primary${unverified ? `; ${unverified} could not be verified` : ''}${alsoWritable}`);
       }
       if (writable) throw new Error(`${writable} of ${counted(entries.length, 'repository', 'repositories')} ${writable === 1 ? 'is' : 'are'} not read-only (replica.readOnly)`);
+      // Named on the command line but kept by another replica: nothing was compared, say so.
+      if (!options.all && notSelected.length) {
+        throw new Error(`${notSelected.map((e) => shown(e.repo)).join(', ')} ${notSelected.length === 1 ? 'is' : 'are'} not selected by this replica (${selection.describe()}); verify ${notSelected.length === 1 ? 'it' : 'them'} on the replica that keeps ${notSelected.length === 1 ? 'it' : 'them'}`);
+      }
     });
 }
 
