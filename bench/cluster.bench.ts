@@ -11,6 +11,7 @@
 //     one process is killed with SIGKILL, or stopped with SIGTERM: the time until every
 //     repository is replicated again (its tip produced after the kill is on the replica). The
 //     default session timeout vs the former 30 s, in the same run.
+// BENCH_CLUSTER_PARTS (default "catchup,failover,takeover") picks some of them.
 // BENCH_CLUSTER_PORT (default 24100) is the first port of the cluster's six; the single broker
 // takes the pair 20 above it.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -36,6 +37,7 @@ const SINGLE_PORT = CLUSTER_PORT + 20;
 const CATCHUP_EVENTS = Number(process.env.BENCH_CATCHUP_EVENTS ?? 2000);
 const CATCHUP_REPOS = Number(process.env.BENCH_CATCHUP_REPOS ?? 100);
 const ZERO = '0'.repeat(40);
+const PARTS = new Set((process.env.BENCH_CLUSTER_PARTS ?? 'catchup,failover,takeover').split(','));
 const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -352,13 +354,15 @@ export default async function bench(): Promise<void> {
       tips.set(name, list);
     }
     const events = perRepo * CATCHUP_REPOS;
-    const one = await catchUp(single, p, tips);
-    const three = await catchUp(cluster, p, tips);
-    console.log(`catch-up of ${events} events over ${CATCHUP_REPOS} repositories: ${three.toFixed(0)} events/s on the ${cluster.name}, ${one.toFixed(0)} events/s on ${single.name} (${(three / one).toFixed(2)}x)`);
+    if (PARTS.has('catchup')) {
+      const one = await catchUp(single, p, tips);
+      const three = await catchUp(cluster, p, tips);
+      console.log(`catch-up of ${events} events over ${CATCHUP_REPOS} repositories: ${three.toFixed(0)} events/s on the ${cluster.name}, ${one.toFixed(0)} events/s on ${single.name} (${(three / one).toFixed(2)}x)`);
+    }
 
-    await failover(cluster, p);
+    if (PARTS.has('failover')) await failover(cluster, p);
 
-    for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+    for (const signal of PARTS.has('takeover') ? (['SIGKILL', 'SIGTERM'] as const) : []) {
       const now = await takeover(single, p, signal, undefined);
       const before = signal === 'SIGKILL' ? await takeover(single, p, signal, 30_000) : undefined;
       console.log(
