@@ -30,14 +30,7 @@ export function registerFormats(): void {
           }
         }
       },
-      coerce(value: unknown) {
-        return typeof value === 'string'
-          ? value
-              .split(',')
-              .map((s) => s.trim())
-              .filter(Boolean)
-          : value;
-      },
+      coerce: commaList,
     },
     'topic-name': {
       validate(value: unknown) {
@@ -62,14 +55,7 @@ export function registerFormats(): void {
           if (problem) throw new Error(`ref pattern ${problem}`);
         }
       },
-      coerce(value: unknown) {
-        return typeof value === 'string'
-          ? value
-              .split(',')
-              .map((s) => s.trim())
-              .filter(Boolean)
-          : value;
-      },
+      coerce: commaList,
     },
     'pos-int': {
       validate(value: unknown) {
@@ -128,14 +114,17 @@ export function registerFormats(): void {
           if (problem) throw new Error(`glob ${problem}`);
         }
       },
-      coerce(value: unknown) {
-        return typeof value === 'string'
-          ? value
-              .split(',')
-              .map((s) => s.trim())
-              .filter(Boolean)
-          : value;
-      },
+      coerce: commaList,
     },
   });
+}
+
+/** A list from the environment, comma separated ("a, b,,c" → ["a", "b", "c"]); a file's list as it is. */
+function commaList(value: unknown): unknown {
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : value;
 }

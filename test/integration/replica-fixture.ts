@@ -40,6 +40,18 @@ export async function committedOffsets(f: { kafka: Kafka; config: Config }, topi
   }
 }
 
+/** How many processes the replica's group has while it is stable (0 while it rebalances). */
+export async function groupMembers(f: { kafka: Kafka; config: Config }): Promise<number> {
+  const admin = f.kafka.admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([f.config.replica.name]);
+    return groups[0]?.state === 'Stable' ? (groups[0]?.members.length ?? 0) : 0;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * Every sync the replica ran, with when it started: the real fetcher underneath, recorded.
  * `delayMs` makes each sync slower (a big fetch), honouring the abort signal as git would.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { git, pushCommit, tempDir } from '../helpers/git.js';
 import { waitFor } from '../helpers/wait.js';
-import { committedOffsets, PULLREP_BIN, replicaFixture, type ReplicaFixture } from './replica-fixture.js';
+import { committedOffsets, PULLREP_BIN, replicaFixture, groupMembers, type ReplicaFixture } from './replica-fixture.js';
 
 /**
  * One owner per repository: the processes of one replica share its replica.root, and however the
@@ -96,17 +96,6 @@ function startProcess(f: ReplicaFixture, path: string): { child: ChildProcess; e
   return { child, exited };
 }
 
-async function groupSize(f: ReplicaFixture): Promise<number> {
-  const admin = f.kafka.admin();
-  await admin.connect();
-  try {
-    const { groups } = await admin.describeGroups([f.config.replica.name]);
-    return groups[0]?.state === 'Stable' ? (groups[0]?.members.length ?? 0) : 0;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** A new commit on main, made in the bare repository itself. */
 async function advance(repo: string): Promise<string> {
   const tree = (await git(['rev-parse', 'main^{tree}'], { cwd: repo })).trim();
@@ -136,7 +125,7 @@ describe('one owner per repository', () => {
         await new Promise((resolve) => setTimeout(resolve, 40));
       }
     })();
-    const sizeIs = (n: number) => waitFor(async () => (await groupSize(f)) === n, { timeoutMs: 60_000, what: `${n} processes in the group` });
+    const sizeIs = (n: number) => waitFor(async () => (await groupMembers(f)) === n, { timeoutMs: 60_000, what: `${n} processes in the group` });
     const a = startProcess(f, path);
     await sizeIs(1);
     const b = startProcess(f, path);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { git, pushCommit, WorkClone } from '../helpers/git.js';
 import { readTopic } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/wait.js';
-import { execFileAsync, PULLREP_BIN, replicaFixture, type ReplicaFixture } from './replica-fixture.js';
+import { execFileAsync, PULLREP_BIN, replicaFixture, groupMembers, type ReplicaFixture } from './replica-fixture.js';
 
 const run = execFileAsync;
 const bin = PULLREP_BIN;
@@ -37,17 +37,6 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-async function groupMembers(f: ReplicaFixture): Promise<number> {
-  const admin = f.kafka.admin();
-  await admin.connect();
-  try {
-    const { groups } = await admin.describeGroups([f.config.replica.name]);
-    return groups[0]?.state === 'Stable' ? (groups[0]?.members.length ?? 0) : 0;
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 describe('pullrep replica processes', () => {

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { partitionOf } from '../../src/kafka/index.js';
@@ -10,6 +9,7 @@ import { killAgents, startAgent } from '../helpers/agent.js';
 import { makeBareRepo, pushCommit, randomName, readRefs, tempDir } from '../helpers/git.js';
 import { readTopic } from '../helpers/kafka.js';
 import { freePort } from '../helpers/ports.js';
+import { httpGet } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 import { execFileAsync, PULLREP_BIN, replicaFixture, type ReplicaFixture } from './replica-fixture.js';
 
@@ -61,18 +61,6 @@ async function refsEqual(primary: string, replica: string): Promise<boolean> {
   const want = await readRefs(primary);
   const have = await readRefs(replica).catch(() => ({}));
   return Object.keys(want).length > 0 && JSON.stringify(Object.entries(want).sort()) === JSON.stringify(Object.entries(have).sort());
-}
-
-function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
 }
 
 /** Runs the CLI with the fixture's configuration and these variables on top. */

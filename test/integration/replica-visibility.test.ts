@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pushCommit, readRefs } from '../helpers/git.js';
 import { freePort } from '../helpers/ports.js';
+import { httpGet } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 import { cliPath } from '../helpers/cli.js';
 import { replicaFixture, type ReplicaFixture } from './replica-fixture.js';
@@ -39,18 +40,6 @@ interface View {
 async function status(f: ReplicaFixture, args: string[]): Promise<unknown> {
   const { stdout } = await run(process.execPath, [cliPath, 'status', ...args, '--json'], { env: f.env, timeout: 30_000 });
   return JSON.parse(stdout) as unknown;
-}
-
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
 }
 
 describe('per-repository visibility', () => {
@@ -143,11 +132,11 @@ describe('per-repository visibility', () => {
     await expect(timedOut).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining(`is at ${next} on this replica, not at ${never}`) });
 
     // The same over HTTP; bad input is a 400.
-    const answer = await get(port, `/v1/repos/${encodeURIComponent(repo.name)}/wait?ref=refs/heads/main&oid=${next}&timeoutMs=1000`);
+    const answer = await httpGet(port, `/v1/repos/${encodeURIComponent(repo.name)}/wait?ref=refs/heads/main&oid=${next}&timeoutMs=1000`);
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toMatchObject({ matched: true, current: next });
-    expect((await get(port, `/v1/repos/${encodeURIComponent('../etc')}/wait?ref=refs/heads/main&oid=${next}`)).status).toBe(400);
-    expect((await get(port, `/v1/repos/${encodeURIComponent(repo.name)}/wait?ref=main&oid=${next}`)).status).toBe(400);
+    expect((await httpGet(port, `/v1/repos/${encodeURIComponent('../etc')}/wait?ref=refs/heads/main&oid=${next}`)).status).toBe(400);
+    expect((await httpGet(port, `/v1/repos/${encodeURIComponent(repo.name)}/wait?ref=main&oid=${next}`)).status).toBe(400);
 
     // A client that goes away leaves no waiter behind.
     const gone = request({ host: '127.0.0.1', port, path: `/v1/repos/${encodeURIComponent(repo.name)}/wait?ref=refs/heads/main&oid=${never}&timeoutMs=60000` });
@@ -166,7 +155,7 @@ describe('per-repository visibility', () => {
       socket.on('error', reject);
     });
     expect(raw).toMatch(/^HTTP\/1\.1 400/);
-    expect((await get(port, '/healthz')).status).toBe(200);
+    expect((await httpGet(port, '/healthz')).status).toBe(200);
   });
 
   it('10,000 repositories do not make /metrics bigger than the slow-only bound', async () => {
