@@ -76,5 +76,6 @@ describe('/readyz', () => {
     await own?.start();
     await waitFor(async () => (await readyz(httpPort)).status === 200, { timeoutMs: 90_000, what: `ready again; log: ${log}` });
     child.kill('SIGTERM');
-  });
+    // Its waits, with a broker stopped and started again, add up to more than the default limit.
+  }, 240_000);
 });
