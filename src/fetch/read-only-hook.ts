@@ -1,3 +1,4 @@
+import { shellQuote } from '../publish/hook-script.js';
 import { scrub } from './scrub.js';
 
 /**
@@ -32,18 +33,14 @@ const PRINT = "printf '%s\\n' ";
  */
 export function readOnlyHook(url: string, secrets: readonly string[]): string {
   const shown = scrub(url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1'), secrets);
-  return `${HEADER}${PRINT}${shellQuote(readOnlyMessage(shown))}${FOOTER}`;
+  // Control characters are dropped, so the hook stays one line per command.
+  // eslint-disable-next-line no-control-regex
+  return `${HEADER}${PRINT}${shellQuote(readOnlyMessage(shown).replace(/[\u0000-\u001f\u007f]/g, ''))}${FOOTER}`;
 }
 
 /** What a push to the replica is told (git shows it as `remote: …`). */
 export function readOnlyMessage(primary: string): string {
   return `this is a read-only replica of ${primary} maintained by pullrep; push to the primary`;
-}
-
-/** A single-quoted shell word; control characters are dropped, so the hook stays one line per command. */
-function shellQuote(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return `'${text.replace(/[\u0000-\u001f\u007f]/g, '').replace(/'/g, `'\\''`)}'`;
 }
 
 /** One single-quoted shell word, `'\''` standing for a quote: nothing in it is run. */

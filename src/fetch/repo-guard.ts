@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { entryValue } from './config-text.js';
+import { configLines, entryValue } from './config-text.js';
 import { PermanentFetchError } from './errors.js';
 import { READ_ONLY_HOOKS_PATH } from './read-only-hook.js';
 
@@ -61,33 +61,18 @@ function configProblem(file: string): string | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  let section = '';
-  let subsection: string | undefined;
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+  for (const line of configLines(text)) {
     // A continued line would hide what follows from this reading; pullrep never writes one.
-    if (line.endsWith('\\')) return 'its config continues a line with a backslash';
-    const header = /^\[\s*([A-Za-z0-9.-]+)(?:\s+"([^"]*)")?\s*\]\s*(.*)$/.exec(line);
-    let entry = line;
-    if (header) {
-      section = (header[1] ?? '').toLowerCase();
-      subsection = header[2];
-      const dot = section.indexOf('.');
-      if (dot >= 0) {
-        subsection = section.slice(dot + 1);
-        section = section.slice(0, dot);
-      }
-      entry = header[3] ?? '';
+    if (line.kind === 'continued') return 'its config continues a line with a backslash';
+    if (line.kind === 'unreadable-header') return 'its config has a section header pullrep cannot read';
+    const { section, subsection } = line;
+    if (line.kind === 'header') {
       if (FORBIDDEN_SECTIONS.has(section)) return `its config has a [${section}] section, which pullrep never sets`;
       // git applies a remote named like the URL it fetches (uploadpack, proxy …): only origin is ours.
       if (section === 'remote' && subsection !== REMOTE) return 'its config has a remote other than origin';
-      if (!entry) continue;
-    } else if (line.startsWith('[')) {
-      return 'its config has a section header pullrep cannot read';
+      continue;
     }
-    const key = /^([A-Za-z][A-Za-z0-9-]*)/.exec(entry)?.[1]?.toLowerCase();
-    if (key === undefined) continue;
+    const { key, entry } = line;
     if (section === 'core' && FORBIDDEN_CORE_KEYS.has(key) && !isOwnHooksPath(key, subsection, entry)) return `its config sets core.${key}, which pullrep never sets`;
     if (section === 'remote' && !REMOTE_KEYS.has(key)) return `its config sets remote.origin.${key}, which pullrep never sets`;
     if (section === 'extensions' && key === 'worktreeconfig') return 'its config sets extensions.worktreeConfig, which pullrep never sets';

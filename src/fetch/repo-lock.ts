@@ -3,6 +3,8 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { runningProcess } from '../os/processes.js';
+import { STATE_DIR } from '../state/dir.js';
 import { TransientFetchError } from './errors.js';
 
 /**
@@ -29,7 +31,7 @@ export class RepoLocks {
     root: string,
     private readonly options: { pollMs?: number; staleMs?: number; now?: () => number; onWait?: (key: string, holder: string) => void } = {},
   ) {
-    this.dir = join(root, '.pullrep-state', 'locks');
+    this.dir = join(root, STATE_DIR, 'locks');
   }
 
   private get staleMs(): number {
@@ -137,7 +139,7 @@ export class RepoLocks {
     const here = `${host}\n${boot}\n${namespace}` === `${HOST}\n${BOOT}\n${NAMESPACE}`;
     const pid = Number(pidText);
     if (!here || !Number.isInteger(pid) || pid <= 0) return { token, holder, stale: false };
-    const gone = pid === process.pid ? !heldHere.has(path) : !alive(pid);
+    const gone = pid === process.pid ? !heldHere.has(path) : runningProcess(pid) === undefined;
     return { token, holder, stale: gone };
   }
 
@@ -161,14 +163,5 @@ function readOr(read: () => string): string {
     return read();
   } catch {
     return '';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

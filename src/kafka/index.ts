@@ -12,5 +12,5 @@ export type { BoundedProducerOptions, OutgoingRecord } from './producer.js';
 export { recordBytes, requestChunks, MAX_REQUEST_BYTES } from './sinks.js';
 export { RecordTooLargeError } from './types.js';
 export { partitionOf } from './partition-of.js';
-export { replicated, replicationWarnings } from './replication.js';
+export { replicationWarnings } from './replication.js';
 export type * from './types.js';

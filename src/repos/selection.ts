@@ -16,7 +16,11 @@ export interface SelectionOptions {
 
 export const EVERY_REPOSITORY: SelectionOptions = { shard: null, include: [], exclude: [] };
 
-/** A name without its trailing `.git`: `team/app` and `team/app.git` are one repository. */
+/**
+ * A name without its trailing `.git`: `team/app` and `team/app.git` are one repository (as
+ * src/fetch/paths.ts repositoryKey, which this module cannot import: the configuration's formats
+ * load it, and src/fetch loads the configuration).
+ */
 const keyOf = (name: string): string => (name.endsWith('.git') ? name.slice(0, -4) : name);
 
 /**

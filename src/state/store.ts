@@ -1,10 +1,11 @@
 import { mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { STATE_DIR } from './dir.js';
 import type { RepoFailure, RepoStateName, RepoSyncState, RetentionGap, SyncRecorder, VerifyOutcome } from './types.js';
 
-/** Where a replica keeps its state: beside its repositories (names never start with '.'). */
-export const STATE_DIR = '.pullrep-state';
+export { STATE_DIR };
+
 const FILE = 'state.db';
 
 export function statePath(root: string): string {
