@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { PermanentFetchError } from './errors.js';
 import { dirname, join } from 'node:path';
-import type { GitRunner } from './git-runner.js';
 import { TMP_DIR } from './paths.js';
 import { keepReadOnly, readOnlyCloneArgs } from './read-only.js';
-import { EVERY_REF, type RefSelection } from '../refs/selection.js';
 import { cloneSelected } from './selective-clone.js';
+import type { SyncContext } from './sync-context.js';
 
 /** A fresh temporary directory under `<replica.root>/.pullrep-tmp/` (same filesystem, so renames are atomic). */
 export async function tempPath(root: string, prefix: string): Promise<string> {
@@ -24,7 +23,8 @@ export async function tempPath(root: string, prefix: string): Promise<string> {
  * `readOnlyHook`, the clone refuses pushes before it is moved in place (read-only.ts). With a
  * selection of refs (replica.refs), only those are fetched (selective-clone.ts).
  */
-export async function cloneInto(git: GitRunner, root: string, path: string, url: string, replace: boolean, readOnlyHook: string | undefined, refs: RefSelection = EVERY_REF): Promise<void> {
+export async function cloneInto(ctx: Pick<SyncContext, 'git' | 'path' | 'url' | 'readOnlyHook' | 'refs'>, root: string, replace: boolean): Promise<void> {
+  const { git, path, url, readOnlyHook, refs } = ctx;
   const fresh = await tempPath(root, 'clone');
   try {
     const readOnly = readOnlyHook === undefined ? [] : readOnlyCloneArgs();

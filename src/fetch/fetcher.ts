@@ -64,6 +64,8 @@ class Engine implements ReplicaFetcher {
   private closed = false;
   /** Repositories whose hook pullrep may not replace have been warned about (once per process). */
   private readonly readOnlyWarned = new Set<string>();
+  /** With replica.readOnly off: repositories whose read-only setup was checked for removal (once per process). */
+  private readonly readOnlyUndone = new Set<string>();
   /** The primary is reached over http(s): its answers' statuses and Retry-After are read. */
   private readonly overHttp: boolean;
   /** replica.refs: the refs replicated; a ref it does not select is never fetched. */
@@ -227,11 +229,12 @@ class Engine implements ReplicaFetcher {
     const { repo, path, url, log, options, guard, failed } = call;
     if (options.signal?.aborted) throw new TransientFetchError(`sync of ${repo} aborted before it started`, 'aborted');
     const started = this.now();
+    const secrets = primarySecrets(this.deps.options.credentials);
     const git = gitRunner({
       env: this.env,
       timeoutMs: this.deps.options.gitTimeoutMs,
       signal: options.signal,
-      secrets: primarySecrets(this.deps.options.credentials),
+      secrets,
       publishedAt: options.publishedAt,
       missingRepoGraceMs: this.deps.options.missingRepoGraceMs,
       now: this.now,
@@ -239,17 +242,15 @@ class Engine implements ReplicaFetcher {
       traceHttp: this.overHttp,
     });
     try {
-      const hook = this.deps.options.readOnly ? readOnlyHook(url, primarySecrets(this.deps.options.credentials)) : undefined;
+      const hook = this.deps.options.readOnly ? readOnlyHook(url, secrets) : undefined;
       const ctx: SyncContext = { repo, path, url, git, log, started, now: this.now, readOnlyHook: hook, refs: this.refs };
       // Deleting runs no git and follows no link: a repository the guard refuses can still go.
       if (guard && existsSync(path)) {
         checkRepository(path, repo);
         await this.keepReadOnly(ctx);
       }
-      const result = await work(ctx);
-      // However this call made the repository (again), it refuses pushes once made.
-      if (guard && (result.created || result.recloned)) await this.keepReadOnly(ctx);
-      return result;
+      // A repository this call makes (again) refuses pushes before it is in place (cloneInto).
+      return await work(ctx);
     } catch (err) {
       throw failed(err);
     }
@@ -260,8 +261,11 @@ class Engine implements ReplicaFetcher {
    * fails the call (the sync matters more; `pullrep verify` reports a repository left writable).
    */
   private async keepReadOnly(ctx: SyncContext): Promise<void> {
+    // Taking the setup out is done once per repository and process; nothing puts it back meanwhile.
+    if (!ctx.readOnlyHook && this.readOnlyUndone.has(ctx.repo)) return;
     try {
       const { changed, problem } = await keepReadOnly(ctx.git, ctx.path, ctx.readOnlyHook);
+      if (!ctx.readOnlyHook) this.readOnlyUndone.add(ctx.repo);
       if (changed.length) ctx.log.info({ changed }, ctx.readOnlyHook ? 'the replica repository refuses pushes' : "took pullrep's read-only setup out of the replica repository");
       if (problem && !this.readOnlyWarned.has(ctx.repo)) {
         this.readOnlyWarned.add(ctx.repo);

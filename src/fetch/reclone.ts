@@ -44,7 +44,7 @@ export async function snapshot(ctx: SyncContext, names: string[] | undefined): P
 /** Clones afresh and swaps the clone in; the old copy goes only once the new one is in place. */
 export async function recloneReplica(ctx: SyncContext, root: string, names: string[] | undefined, known?: Map<string, string>): Promise<SyncResult> {
   const before = known ?? (await snapshot(ctx, names).catch(() => new Map<string, string>()));
-  await cloneInto(ctx.git, root, ctx.path, ctx.url, true, ctx.readOnlyHook, ctx.refs);
+  await cloneInto(ctx, root, true);
   const after = await snapshot(ctx, names);
   return finish(ctx, compareRefs(before, after, names ?? [...before.keys(), ...after.keys()]), { recloned: true });
 }
